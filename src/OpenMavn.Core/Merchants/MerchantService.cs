@@ -1,0 +1,288 @@
+using System.Net.Mail;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenMavn.Core.Notifications;
+using OpenMavn.Core.Outbox;
+using OpenMavn.Core.Payments;
+using OpenMavn.Core.Persistence;
+using OpenMavn.Core.Security;
+
+namespace OpenMavn.Core.Merchants;
+
+/// <summary>What an SME fills in to register.</summary>
+/// <param name="Name">Business name.</param>
+/// <param name="Email">Contact email.</param>
+/// <param name="Country">ISO 3166-1 alpha-2.</param>
+/// <param name="TimeZoneId">IANA time zone (e.g. Europe/Zurich).</param>
+/// <param name="Language">Two-letter language.</param>
+public sealed record RegisterMerchant(string Name, string Email, string Country, string TimeZoneId, string Language);
+
+/// <summary>Merchant self-registration, members, KYC review and the payment account.</summary>
+public sealed partial class MerchantService(
+    OpenMavnDbContext db,
+    TimeProvider time,
+    PaymentProviders paymentProviders,
+    SecretProtector secrets,
+    OutboxWriter outbox,
+    ILogger<MerchantService> logger)
+{
+    /// <summary>Registers a merchant with the calling user as its owner. KYC starts <see cref="KycStatus.Pending"/>.</summary>
+    public async Task<Merchant> RegisterAsync(Actor actor, RegisterMerchant command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(command);
+        if (actor.Kind is not (ActorKind.MerchantMember or ActorKind.Customer) || actor.Id == Guid.Empty)
+        {
+            throw new ForbiddenException("merchant.register_forbidden", "A signed-in user registers a merchant.");
+        }
+
+        var v = new Validator()
+            .Check(string.IsNullOrWhiteSpace(command.Name) || command.Name.Trim().Length > 200, "name", "A name of 1 to 200 characters is required.")
+            .Check(!IsEmail(command.Email), "email", "A valid email address is required.")
+            .Check(command.Country is null || command.Country.Trim().Length != 2 || !command.Country.Trim().All(char.IsAsciiLetter), "country", "A two-letter ISO 3166 country code is required.")
+            .Check(!TimeZoneInfo.TryFindSystemTimeZoneById(command.TimeZoneId ?? "", out _), "timeZoneId", "An IANA time zone such as Europe/Zurich is required.")
+            .Check(!Languages.IsValid(command.Language), "language", "A two-letter language code is required.");
+        v.ThrowIfInvalid();
+
+        var now = time.GetUtcNow();
+        var merchant = new Merchant
+        {
+            Id = Guid.CreateVersion7(now),
+            Name = command.Name.Trim(),
+            Email = NormalizeEmail(command.Email),
+            Country = command.Country!.Trim().ToUpperInvariant(),
+            TimeZoneId = command.TimeZoneId!,
+            Language = Languages.Normalize(command.Language),
+            KycStatus = KycStatus.Pending,
+            CreatedAt = now,
+        };
+        merchant.Members.Add(new MerchantMember { MerchantId = merchant.Id, UserId = actor.Id, Email = merchant.Email, Role = MerchantRole.Owner, AddedAt = now });
+        db.Merchants.Add(merchant);
+        await db.SaveChangesAsync(cancellationToken);
+        LogRegistered(logger, merchant.Id);
+        return merchant;
+    }
+
+    /// <summary>Reads a merchant (members and payment account included; the secret stays encrypted).</summary>
+    public async Task<Merchant> GetAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
+        return await db.Merchants.AsNoTracking().Include(m => m.Members).Include(m => m.PaymentAccount)
+            .FirstAsync(m => m.Id == merchantId, cancellationToken);
+    }
+
+    /// <summary>Adds (or changes the role of) a member. Owners only.</summary>
+    public async Task AddMemberAsync(Actor actor, Guid merchantId, Guid userId, string email, MerchantRole role, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
+        new Validator()
+            .Check(userId == Guid.Empty, "userId", "A user id is required.")
+            .Check(!IsEmail(email), "email", "A valid email address is required.")
+            .Check(!Enum.IsDefined(role), "role", "Unknown role.")
+            .ThrowIfInvalid();
+        await db.InTransactionAsync(
+            async ct =>
+            {
+                var member = await db.MerchantMembers.FirstOrDefaultAsync(m => m.MerchantId == merchantId && m.UserId == userId, ct);
+                if (member is null)
+                {
+                    db.MerchantMembers.Add(new MerchantMember { MerchantId = merchantId, UserId = userId, Email = NormalizeEmail(email), Role = role, AddedAt = time.GetUtcNow() });
+                }
+                else
+                {
+                    if (member.Role == MerchantRole.Owner && role != MerchantRole.Owner)
+                    {
+                        await EnsureAnotherOwnerAsync(merchantId, userId, ct);
+                    }
+
+                    member.Role = role;
+                    member.Email = NormalizeEmail(email);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Removes a member. The last owner cannot be removed.</summary>
+    public async Task RemoveMemberAsync(Actor actor, Guid merchantId, Guid userId, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
+        await db.InTransactionAsync(
+            async ct =>
+            {
+                var member = await db.MerchantMembers.FirstOrDefaultAsync(m => m.MerchantId == merchantId && m.UserId == userId, ct)
+                    ?? throw new NotFoundException("merchant.member_not_found", "No such member.");
+                if (member.Role == MerchantRole.Owner)
+                {
+                    await EnsureAnotherOwnerAsync(merchantId, userId, ct);
+                }
+
+                db.MerchantMembers.Remove(member);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The merchant submits (or resubmits) its KYC data: Pending or RequiresData → InReview.</summary>
+    public Task SubmitForReviewAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(actor, merchantId, [KycStatus.Pending, KycStatus.RequiresData], KycStatus.InReview, null, ownerAction: true, cancellationToken);
+
+    /// <summary>An operator approves: InReview → Approved.</summary>
+    public Task ApproveAsync(Actor actor, Guid merchantId, string? comment = null, CancellationToken cancellationToken = default) =>
+        TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.Approved, comment, ownerAction: false, cancellationToken);
+
+    /// <summary>An operator rejects with a comment: InReview → Rejected.</summary>
+    public Task RejectAsync(Actor actor, Guid merchantId, string comment, CancellationToken cancellationToken = default) =>
+        TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.Rejected, RequireComment(comment), ownerAction: false, cancellationToken);
+
+    /// <summary>An operator asks for more data with a comment: InReview → RequiresData.</summary>
+    public Task RequestDataAsync(Actor actor, Guid merchantId, string comment, CancellationToken cancellationToken = default) =>
+        TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.RequiresData, RequireComment(comment), ownerAction: false, cancellationToken);
+
+    /// <summary>
+    /// Connects the merchant's own payment account: the provider checks the credentials, then the secret is
+    /// stored encrypted. Owners only.
+    /// </summary>
+    public async Task ConnectPaymentAccountAsync(Actor actor, Guid merchantId, string provider, string accountId, string secret, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
+        var v = new Validator()
+            .Check(string.IsNullOrWhiteSpace(accountId) || accountId.Length > 200, "accountId", "An account id of 1 to 200 characters is required.")
+            .Check(string.IsNullOrEmpty(secret) || secret.Length > 1000, "secret", "A secret of 1 to 1000 characters is required.");
+        if (!paymentProviders.TryGet(provider, out var paymentProvider))
+        {
+            v.Add("provider", $"Unknown payment provider. Available: {string.Join(", ", paymentProviders.Names)}.");
+        }
+
+        v.ThrowIfInvalid();
+        try
+        {
+            await paymentProvider!.VerifyAccountAsync(new PaymentAccountCredentials(accountId.Trim(), secret), cancellationToken);
+        }
+        catch (ProviderException ex)
+        {
+            LogCredentialsRefused(logger, merchantId, paymentProvider!.Name, ex.Message);
+            throw new ValidationFailedException("secret", "The payment provider refused these credentials: " + ex.Message);
+        }
+
+        await db.InTransactionAsync(
+            async ct =>
+            {
+                var account = await db.MerchantPaymentAccounts.FirstOrDefaultAsync(a => a.MerchantId == merchantId, ct);
+                if (account is null)
+                {
+                    account = new MerchantPaymentAccount { MerchantId = merchantId };
+                    db.MerchantPaymentAccounts.Add(account);
+                }
+
+                account.Provider = paymentProvider!.Name;
+                account.AccountId = accountId.Trim();
+                account.ProtectedSecret = secrets.Protect(secret);
+                account.VerifiedAt = time.GetUtcNow();
+            },
+            cancellationToken);
+        LogAccountConnected(logger, merchantId, paymentProvider!.Name, accountId.Trim());
+    }
+
+    /// <summary>The KYC history of a merchant.</summary>
+    public async Task<IReadOnlyList<KycReview>> GetKycHistoryAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
+        return await db.KycReviews.AsNoTracking().Where(r => r.MerchantId == merchantId).OrderBy(r => r.Id).ToListAsync(cancellationToken);
+    }
+
+    internal static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    internal static bool IsEmail(string? email) =>
+        !string.IsNullOrWhiteSpace(email) && email.Length <= 320 && MailAddress.TryCreate(email.Trim(), out var parsed)
+        && parsed.Address == email.Trim() && parsed.Host.Contains('.', StringComparison.Ordinal);
+
+    private static string RequireComment(string comment)
+    {
+        if (string.IsNullOrWhiteSpace(comment) || comment.Length > 2000)
+        {
+            throw new ValidationFailedException("comment", "A comment of 1 to 2000 characters is required.");
+        }
+
+        return comment.Trim();
+    }
+
+    private async Task EnsureAnotherOwnerAsync(Guid merchantId, Guid userId, CancellationToken cancellationToken)
+    {
+        if (!await db.MerchantMembers.AnyAsync(m => m.MerchantId == merchantId && m.UserId != userId && m.Role == MerchantRole.Owner, cancellationToken))
+        {
+            throw new ConflictException("merchant.last_owner", "A merchant needs at least one owner.");
+        }
+    }
+
+    private async Task TransitionAsync(Actor actor, Guid merchantId, KycStatus[] from, KycStatus to, string? comment, bool ownerAction, CancellationToken cancellationToken)
+    {
+        if (ownerAction)
+        {
+            await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
+        }
+        else
+        {
+            MerchantAccess.RequireAdmin(actor);
+        }
+
+        if (comment is { Length: > 2000 })
+        {
+            throw new ValidationFailedException("comment", "A comment has at most 2000 characters.");
+        }
+
+        await db.InTransactionAsync(
+            async ct =>
+            {
+                var merchant = await db.Merchants.FirstOrDefaultAsync(m => m.Id == merchantId, ct)
+                    ?? throw new NotFoundException("merchant.not_found", "No such merchant.");
+                if (!from.Contains(merchant.KycStatus))
+                {
+                    throw new ConflictException("merchant.kyc_state", $"The review is {merchant.KycStatus}; it cannot become {to}.");
+                }
+
+                var now = time.GetUtcNow();
+                db.KycReviews.Add(new KycReview { MerchantId = merchantId, From = merchant.KycStatus, To = to, Comment = comment, Actor = actor.ToString(), At = now });
+                merchant.KycStatus = to;
+                merchant.KycComment = comment;
+                if (!ownerAction)
+                {
+                    outbox.Notify(new NotificationMessage(
+                        NotificationTypes.MerchantKycDecided,
+                        new NotificationRecipient(null, merchant.Email, merchant.Name),
+                        merchant.Language,
+                        new Dictionary<string, string> { ["merchantName"] = merchant.Name, ["status"] = to.ToString(), ["comment"] = comment ?? "" },
+                        $"kyc:{merchantId:N}:{now.UtcTicks}"));
+                }
+            },
+            cancellationToken);
+        LogKyc(logger, merchantId, to);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Merchant {MerchantId} registered")]
+    private static partial void LogRegistered(ILogger logger, Guid merchantId);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Merchant {MerchantId} KYC is now {Status}")]
+    private static partial void LogKyc(ILogger logger, Guid merchantId, KycStatus status);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Merchant {MerchantId} connected {Provider} account {AccountId}")]
+    private static partial void LogAccountConnected(ILogger logger, Guid merchantId, string provider, string accountId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Merchant {MerchantId}: {Provider} refused the credentials: {Reason}")]
+    private static partial void LogCredentialsRefused(ILogger logger, Guid merchantId, string provider, string reason);
+}
+
+/// <summary>Language codes.</summary>
+public static class Languages
+{
+    /// <summary>The languages every template ships in.</summary>
+    public static IReadOnlyList<string> Supported { get; } = ["en", "de", "fr", "it"];
+
+    /// <summary>True for a two-letter code (optionally with a region, e.g. de-CH).</summary>
+    public static bool IsValid(string? language)
+    {
+        var normalized = Normalize(language);
+        return normalized.Length == 2 && normalized.All(char.IsAsciiLetterLower);
+    }
+
+    /// <summary>"de-CH" → "de".</summary>
+    public static string Normalize(string? language) => Campaigns.CampaignTranslation.NormalizeLanguage(language);
+}

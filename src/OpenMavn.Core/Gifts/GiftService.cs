@@ -48,6 +48,10 @@ public sealed partial class GiftService(
             .Check(command.DeliverAt is { } at && at > now.AddYears(1), "deliverAt", "Delivery at most a year ahead.")
             .ThrowIfInvalid();
         var recipientEmail = MerchantService.NormalizeEmail(command.RecipientEmail);
+        var token = NewToken();
+
+        // Encrypt before the transaction: creating or rotating a Data Protection key writes to this database.
+        var protectedToken = command.DeliverAt is { } deliverAt && deliverAt > now ? secrets.Protect(token) : null;
 
         var gift = await db.InTransactionAsync(
             async ct =>
@@ -67,7 +71,6 @@ public sealed partial class GiftService(
                     throw new ValidationFailedException("recipientEmail", "You cannot gift a voucher to yourself.");
                 }
 
-                var token = NewToken();
                 var gift = new Gift
                 {
                     Id = Guid.CreateVersion7(now),
@@ -91,7 +94,7 @@ public sealed partial class GiftService(
                 else
                 {
                     // Only the hash is needed to claim; the token itself waits encrypted until delivery.
-                    gift.ProtectedClaimToken = secrets.Protect(token);
+                    gift.ProtectedClaimToken = protectedToken;
                 }
 
                 return gift;

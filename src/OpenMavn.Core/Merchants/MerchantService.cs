@@ -163,6 +163,8 @@ public sealed partial class MerchantService(
             throw new ValidationFailedException("secret", "The payment provider refused these credentials: " + ex.Message);
         }
 
+        // Encrypt before the transaction: creating or rotating a Data Protection key writes to this database.
+        var protectedSecret = secrets.Protect(secret);
         await db.InTransactionAsync(
             async ct =>
             {
@@ -175,7 +177,7 @@ public sealed partial class MerchantService(
 
                 account.Provider = paymentProvider!.Name;
                 account.AccountId = accountId.Trim();
-                account.ProtectedSecret = secrets.Protect(secret);
+                account.ProtectedSecret = protectedSecret;
                 account.VerifiedAt = time.GetUtcNow();
             },
             cancellationToken);

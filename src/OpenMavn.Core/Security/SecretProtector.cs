@@ -10,7 +10,10 @@ public sealed class SecretProtector(IDataProtectionProvider provider)
 {
     private readonly IDataProtector _protector = provider.CreateProtector("OpenMavn.Secrets.v1");
 
-    /// <summary>Encrypts.</summary>
+    /// <summary>
+    /// Encrypts. Call it outside database transactions: the first call (and each key rotation) writes a new key to
+    /// the OpenMavn database.
+    /// </summary>
     public string Protect(string secret) => _protector.Protect(secret);
 
     /// <summary>Decrypts.</summary>

@@ -189,13 +189,23 @@ public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider t
         return StartOfDay(lastDay.AddDays(1), zone);
     }
 
-    /// <summary>The first instant of a local calendar day in a zone (skipping a daylight-saving gap at midnight).</summary>
+    /// <summary>
+    /// The first instant of a local calendar day in a zone (skipping a daylight-saving gap at midnight; when midnight
+    /// happens twice, the first one).
+    /// </summary>
     internal static DateTimeOffset StartOfDay(DateOnly day, TimeZoneInfo zone)
     {
         var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
         while (zone.IsInvalidTime(local))
         {
             local = local.AddMinutes(15);
+        }
+
+        if (zone.IsAmbiguousTime(local))
+        {
+            // ConvertTimeToUtc would pick the standard-time (later) occurrence; the day starts at the earlier one.
+            var offset = zone.GetAmbiguousTimeOffsets(local).Max();
+            return new DateTimeOffset(local, offset).ToUniversalTime();
         }
 
         return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone), TimeSpan.Zero);

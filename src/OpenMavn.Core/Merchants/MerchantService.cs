@@ -252,7 +252,7 @@ public sealed partial class MerchantService(
                         new NotificationRecipient(null, merchant.Email, merchant.Name),
                         merchant.Language,
                         new Dictionary<string, string> { ["merchantName"] = merchant.Name, ["status"] = to.ToString(), ["comment"] = comment ?? "" },
-                        $"kyc:{merchantId:N}:{now.UtcTicks}"));
+                        $"kyc:{merchantId:N}:{Guid.CreateVersion7(now):N}"));
                 }
             },
             cancellationToken);

@@ -282,6 +282,12 @@ public sealed partial class PurchaseService(
             throw new ConflictException("campaign.sales_ended", "Sales have ended.");
         }
 
+        if (campaign.ValidityKind == ValidityKind.FixedDate
+            && CampaignService.ComputeExpiry(campaign.ValidityKind, campaign.ValidUntil, campaign.ValidityDays, merchant.TimeZoneId, now) <= now)
+        {
+            throw new ConflictException("campaign.sales_ended", "Sales have ended: the vouchers' last valid day is past.");
+        }
+
         if (campaign.Price > 0 && merchant.PaymentAccount is null)
         {
             throw new ConflictException("campaign.not_on_sale", "This campaign is not on sale.");

@@ -177,6 +177,30 @@ public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider t
     }
 
     /// <summary>
+    /// Ends published or paused fixed-date campaigns whose vouchers' last valid day is over in the merchant's time
+    /// zone, so they leave the listings. A guarded update: safe on several hosts.
+    /// </summary>
+    public async Task<int> EndLapsedAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var horizon = DateOnly.FromDateTime(now.UtcDateTime).AddDays(1);
+        var candidates = await db.Campaigns.AsNoTracking()
+            .Where(c => (c.State == CampaignState.Published || c.State == CampaignState.Paused) && c.ValidityKind == ValidityKind.FixedDate && c.ValidUntil != null && c.ValidUntil <= horizon)
+            .Join(db.Merchants, c => c.MerchantId, m => m.Id, (c, m) => new { c.Id, c.ValidUntil, m.TimeZoneId })
+            .ToListAsync(cancellationToken);
+        var ended = 0;
+        foreach (var c in candidates.Where(c => ComputeExpiry(ValidityKind.FixedDate, c.ValidUntil, null, c.TimeZoneId, now) <= now))
+        {
+            ended += await db.Campaigns
+                .Where(x => x.Id == c.Id && (x.State == CampaignState.Published || x.State == CampaignState.Paused))
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.State, CampaignState.Ended).SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            LogChanged(logger, c.Id, "ended: its vouchers' validity is over");
+        }
+
+        return ended;
+    }
+
+    /// <summary>
     /// The instant a voucher bought at <paramref name="purchasedAt"/> stops being valid: the end of its last valid day
     /// in the merchant's time zone (daylight-saving changes included).
     /// </summary>

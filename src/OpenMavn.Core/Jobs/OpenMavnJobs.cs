@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenMavn.Core.Campaigns;
 using OpenMavn.Core.Exchanges;
 using OpenMavn.Core.Gifts;
 using OpenMavn.Core.Orders;
@@ -16,10 +17,12 @@ namespace OpenMavn.Core.Jobs;
 /// <param name="VouchersExpired">Vouchers expired.</param>
 /// <param name="GiftsDelivered">Scheduled gifts delivered.</param>
 /// <param name="OffersExpired">Exchange offers lapsed.</param>
-public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired);
+/// <param name="CampaignsEnded">Fixed-date campaigns ended because their vouchers' validity is over.</param>
+public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded);
 
 /// <summary>
-/// The periodic jobs (reservation expiry, payment polling, voucher expiry, gift delivery, offer expiry). Each step
+/// The periodic jobs (reservation expiry, payment polling, voucher expiry, gift delivery, offer expiry, ending
+/// lapsed fixed-date campaigns). Each step
 /// is a guarded update, so any number of host instances may run them against one database.
 /// </summary>
 public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
@@ -32,7 +35,8 @@ public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
         var vouchers = await InScopeAsync<VoucherService>(s => s.ExpireDueAsync(cancellationToken));
         var gifts = await InScopeAsync<GiftService>(s => s.DeliverDueAsync(cancellationToken));
         var offers = await InScopeAsync<ExchangeService>(s => s.ExpireDueAsync(cancellationToken));
-        return new JobRound(reservations, payments, vouchers, gifts, offers);
+        var campaigns = await InScopeAsync<CampaignService>(s => s.EndLapsedAsync(cancellationToken));
+        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns);
     }
 
     private async Task<int> InScopeAsync<T>(Func<T, Task<int>> job)

@@ -83,6 +83,7 @@ public sealed partial class MerchantService(
         await db.InTransactionAsync(
             async ct =>
             {
+                await LockMembersAsync(merchantId, ct);
                 var member = await db.MerchantMembers.FirstOrDefaultAsync(m => m.MerchantId == merchantId && m.UserId == userId, ct);
                 if (member is null)
                 {
@@ -109,6 +110,7 @@ public sealed partial class MerchantService(
         await db.InTransactionAsync(
             async ct =>
             {
+                await LockMembersAsync(merchantId, ct);
                 var member = await db.MerchantMembers.FirstOrDefaultAsync(m => m.MerchantId == merchantId && m.UserId == userId, ct)
                     ?? throw new NotFoundException("merchant.member_not_found", "No such member.");
                 if (member.Role == MerchantRole.Owner)
@@ -130,12 +132,18 @@ public sealed partial class MerchantService(
         TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.Approved, comment, ownerAction: false, cancellationToken);
 
     /// <summary>An operator rejects with a comment: InReview → Rejected.</summary>
-    public Task RejectAsync(Actor actor, Guid merchantId, string comment, CancellationToken cancellationToken = default) =>
-        TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.Rejected, RequireComment(comment), ownerAction: false, cancellationToken);
+    public Task RejectAsync(Actor actor, Guid merchantId, string comment, CancellationToken cancellationToken = default)
+    {
+        MerchantAccess.RequireAdmin(actor);
+        return TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.Rejected, RequireComment(comment), ownerAction: false, cancellationToken);
+    }
 
     /// <summary>An operator asks for more data with a comment: InReview → RequiresData.</summary>
-    public Task RequestDataAsync(Actor actor, Guid merchantId, string comment, CancellationToken cancellationToken = default) =>
-        TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.RequiresData, RequireComment(comment), ownerAction: false, cancellationToken);
+    public Task RequestDataAsync(Actor actor, Guid merchantId, string comment, CancellationToken cancellationToken = default)
+    {
+        MerchantAccess.RequireAdmin(actor);
+        return TransitionAsync(actor, merchantId, [KycStatus.InReview], KycStatus.RequiresData, RequireComment(comment), ownerAction: false, cancellationToken);
+    }
 
     /// <summary>
     /// Connects the merchant's own payment account: the provider checks the credentials, then the secret is
@@ -205,6 +213,16 @@ public sealed partial class MerchantService(
         }
 
         return comment.Trim();
+    }
+
+    /// <summary>
+    /// Member changes bump the merchant's version, so two concurrent changes (two owners removing each other) cannot
+    /// both pass the "another owner remains" check on a server database: the second one re-runs and sees the first.
+    /// </summary>
+    private async Task LockMembersAsync(Guid merchantId, CancellationToken ct)
+    {
+        var merchant = await db.Merchants.FirstAsync(m => m.Id == merchantId, ct);
+        db.Entry(merchant).Property(m => m.Version).IsModified = true;
     }
 
     private async Task EnsureAnotherOwnerAsync(Guid merchantId, Guid userId, CancellationToken cancellationToken)

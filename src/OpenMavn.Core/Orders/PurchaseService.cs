@@ -441,21 +441,7 @@ public sealed partial class PurchaseService(
                         .ExecuteUpdateAsync(s => s.SetProperty(c => c.Reserved, c => c.Reserved + order.Quantity), ct);
                     if (rows == 0)
                     {
-                        order.Status = OrderStatus.RefundPending;
-                        order.PaidAt = now;
-                        var refund = new Refund
-                        {
-                            Id = Guid.CreateVersion7(now),
-                            OrderId = order.Id,
-                            MerchantId = order.MerchantId,
-                            Amount = order.Amount,
-                            Currency = order.Currency,
-                            Reason = "Paid after the reservation lapsed and the campaign had no stock left.",
-                            Status = RefundStatus.Requested,
-                            CreatedAt = now,
-                        };
-                        db.Refunds.Add(refund);
-                        outbox.Add(OutboxTypes.PaymentRefund, new RefundPayload(refund.Id), $"refund:{refund.Id:N}");
+                        QueueRefund(order, "Paid after the reservation lapsed and the campaign had no stock left.", now);
                         return PaymentApplication.RefundQueued;
                     }
 
@@ -464,6 +450,15 @@ public sealed partial class PurchaseService(
 
                 var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstAsync(c => c.Id == order.CampaignId, ct);
                 var merchant = await db.Merchants.AsNoTracking().FirstAsync(m => m.Id == order.MerchantId, ct);
+                if (CampaignService.ComputeExpiry(campaign.ValidityKind, campaign.ValidUntil, campaign.ValidityDays, merchant.TimeZoneId, now) <= now)
+                {
+                    // Paid so late that the vouchers would already be expired: give the stock back and the money too.
+                    order.HoldsStock = false;
+                    await ReleaseStockAsync(order.CampaignId, order.Quantity, ct);
+                    QueueRefund(order, "Paid after the vouchers' last valid day.", now);
+                    return PaymentApplication.RefundQueued;
+                }
+
                 await IssueAsync(order, campaign, merchant, ct);
                 return PaymentApplication.VouchersIssued;
             },
@@ -495,6 +490,25 @@ public sealed partial class PurchaseService(
             cancellationToken);
         LogPaymentApplied(logger, orderId, outcome);
         return outcome;
+    }
+
+    private void QueueRefund(Order order, string reason, DateTimeOffset now)
+    {
+        order.Status = OrderStatus.RefundPending;
+        order.PaidAt = now;
+        var refund = new Refund
+        {
+            Id = Guid.CreateVersion7(now),
+            OrderId = order.Id,
+            MerchantId = order.MerchantId,
+            Amount = order.Amount,
+            Currency = order.Currency,
+            Reason = reason,
+            Status = RefundStatus.Requested,
+            CreatedAt = now,
+        };
+        db.Refunds.Add(refund);
+        outbox.Add(OutboxTypes.PaymentRefund, new RefundPayload(refund.Id), $"refund:{refund.Id:N}");
     }
 
     private Task ReleaseStockAsync(Guid campaignId, int quantity, CancellationToken ct) =>

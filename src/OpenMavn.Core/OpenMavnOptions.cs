@@ -120,7 +120,8 @@ internal sealed class OpenMavnOptionsValidator : IValidateOptions<OpenMavnOption
         Check(options.Fees.PlatformFixed < 0 || options.Fees.PaymentFixed < 0, "OpenMavn:Fees fixed fees must not be negative.");
         foreach (var (key, url) in new[] { ("SuccessUrl", options.Checkout.SuccessUrl), ("FailedUrl", options.Checkout.FailedUrl), ("CancelUrl", options.Checkout.CancelUrl) })
         {
-            Check(url is not null && !Uri.TryCreate(url.Replace("{orderId}", Guid.Empty.ToString(), StringComparison.Ordinal), UriKind.Absolute, out _), $"OpenMavn:Checkout:{key} must be an absolute URL.");
+            // On Linux and macOS "/orders/…" parses as an absolute file:// URI: a root-relative path is not a redirect.
+            Check(url is not null && !(Uri.TryCreate(url.Replace("{orderId}", Guid.Empty.ToString(), StringComparison.Ordinal), UriKind.Absolute, out var uri) && !uri.IsFile), $"OpenMavn:Checkout:{key} must be an absolute URL.");
         }
 
         Check(options.Outbox.BatchSize is < 1 or > 1000, "OpenMavn:Outbox:BatchSize must be between 1 and 1000.");

@@ -113,10 +113,10 @@ public sealed class MerchantAccountService(OpenMavnDbContext db, TimeProvider ti
         await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
         new Validator()
             .Check(amount.Amount <= 0, "amount", "The amount must be positive.")
-            .Check(!Currencies.TryNormalize(amount.Currency, out _), "currency", "A supported ISO 4217 currency code is required.")
+            .Check(!Currencies.TryNormalize(amount.Currency, out var currency), "currency", "A supported ISO 4217 currency code is required.")
             .ThrowIfInvalid();
         var now = time.GetUtcNow();
-        MerchantBooks.Post(db, merchantId, kind, Guid.CreateVersion7(now), amount.Currency.ToUpperInvariant(), now, (debit, amount.Amount, 0), (credit, 0, amount.Amount));
+        MerchantBooks.Post(db, merchantId, kind, Guid.CreateVersion7(now), currency, now, (debit, amount.Amount, 0), (credit, 0, amount.Amount));
         await db.SaveChangesAsync(cancellationToken);
     }
 }

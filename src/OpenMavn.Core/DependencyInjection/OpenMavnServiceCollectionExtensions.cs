@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -124,6 +125,10 @@ public static class OpenMavnServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.RemoveAll<DbContextOptions<OpenMavnDbContext>>();
+
+        // AddDbContext adds its configure action as an IDbContextOptionsConfiguration and runs every one registered:
+        // left in place, the replaced storage's action would still run (UseSqlite and then UseSqlServer → two providers).
+        builder.Services.RemoveAll<IDbContextOptionsConfiguration<OpenMavnDbContext>>();
         builder.Services.RemoveAll<StorageSettings>();
         builder.Services.AddDbContext<OpenMavnDbContext>(configure);
         var migrate = !bool.TryParse(builder.Configuration["Storage:MigrateOnStartup"], out var m) || m;

@@ -53,9 +53,10 @@ public sealed partial class OutboxDispatcher(
 
             var leaseUntil = now + _options.LeaseDuration;
 
-            // Re-checked in the UPDATE itself: of two dispatchers racing for a message, exactly one gets it.
+            // Re-checked in the UPDATE itself: of two dispatchers racing for a message, exactly one gets it, and a
+            // message another dispatcher failed since the SELECT above keeps its backoff (AvailableAt moved on).
             await db.OutboxMessages
-                .Where(m => candidates.Contains(m.Id) && m.ProcessedAt == null && m.FailedAt == null && (m.LeaseUntil == null || m.LeaseUntil < now))
+                .Where(m => candidates.Contains(m.Id) && m.ProcessedAt == null && m.FailedAt == null && m.AvailableAt <= now && (m.LeaseUntil == null || m.LeaseUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, leaseToken).SetProperty(m => m.LeaseUntil, leaseUntil), cancellationToken);
             claimed = await db.OutboxMessages.AsNoTracking().Where(m => m.LeaseToken == leaseToken).OrderBy(m => m.Id).ToListAsync(cancellationToken);
         }

@@ -195,7 +195,8 @@ internal sealed class SandboxPaymentOptionsValidator(IServiceProvider services) 
             return ValidateOptionsResult.Fail("The sandbox payment provider moves no money and is refused in Production. Register a real provider, or set OpenMavn:Payments:Sandbox:AllowInProduction=true for a demo.");
         }
 
-        return Uri.TryCreate(options.CheckoutBaseUrl, UriKind.Absolute, out _)
+        // On Linux and macOS "/sandbox/…" parses as an absolute file:// URI; a checkout link must not be one.
+        return Uri.TryCreate(options.CheckoutBaseUrl, UriKind.Absolute, out var baseUrl) && !baseUrl.IsFile
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail("OpenMavn:Payments:Sandbox:CheckoutBaseUrl must be an absolute URL.");
     }

@@ -65,7 +65,9 @@ public sealed partial class VoucherService(
         }
 
         var activity = await db.VoucherActivities.AsNoTracking().Where(a => a.VoucherId == voucherId).OrderBy(a => a.Id).ToListAsync(cancellationToken);
-        var receipts = await db.LedgerReceipts.AsNoTracking().Where(r => r.VoucherId == voucherId).OrderBy(r => r.UpdatedAt).ToListAsync(cancellationToken);
+        // Oldest first by ledger position: UpdatedAt moves whenever a receipt is re-delivered or confirmed later.
+        var receipts = await db.LedgerReceipts.AsNoTracking().Where(r => r.VoucherId == voucherId)
+            .OrderBy(r => r.Position == null).ThenBy(r => r.Position).ThenBy(r => r.UpdatedAt).ToListAsync(cancellationToken);
         return new VoucherDetail(voucher, activity, receipts);
     }
 

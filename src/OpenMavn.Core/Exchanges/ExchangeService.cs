@@ -122,9 +122,16 @@ public sealed partial class ExchangeService(
                 var offered = await db.Vouchers.FirstAsync(v => v.Id == offer.OfferedVoucherId, ct);
                 var wanted = await db.Vouchers.FirstOrDefaultAsync(v => v.Id == wantedId && v.OwnerId == actor.Id, ct)
                     ?? throw new NotFoundException("voucher.not_found", "You do not own that voucher.");
-                if (offer.RequestedCampaignId is { } campaignId && wanted.CampaignId != campaignId)
+                if (offer.RequestedCampaignId is { } campaignId)
                 {
-                    throw new ValidationFailedException("givenVoucherId", "That voucher is not of the requested campaign.");
+                    if (wanted.CampaignId != campaignId)
+                    {
+                        throw new ValidationFailedException("givenVoucherId", "That voucher is not of the requested campaign.");
+                    }
+
+                    // The caller picked this voucher, it is not part of the offer: refuse the caller and keep the
+                    // offer open for other holders instead of withdrawing it below.
+                    await EnsureExchangeableAsync(wanted, now, "givenVoucherId", ct);
                 }
 
                 var changed = offered.Version != offer.OfferedVoucherVersion || offered.OwnerId != offer.OffererId

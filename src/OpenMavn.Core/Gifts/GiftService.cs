@@ -138,6 +138,17 @@ public sealed partial class GiftService(
                 _ = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == actor.Id, ct)
                     ?? throw new NotFoundException("customer.not_found", "Complete your customer profile first.");
                 var voucher = await db.Vouchers.FirstAsync(v => v.Id == gift.VoucherId, ct);
+                // Only an active voucher changes hands (the expiry job cancels the gift of an expired one).
+                if (voucher.Status == VoucherStatus.Expired || now >= voucher.ExpiresAt)
+                {
+                    throw new ConflictException("voucher.expired", "The gifted voucher has expired.");
+                }
+
+                if (voucher.Status != VoucherStatus.Active)
+                {
+                    throw new ConflictException("voucher.not_active", $"The gifted voucher is {voucher.Status}.");
+                }
+
                 Complete(gift, voucher, actor, actor.Id, now);
                 await NotifySenderAsync(gift, ct);
                 return voucher;

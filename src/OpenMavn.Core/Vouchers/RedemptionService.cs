@@ -88,6 +88,14 @@ public sealed partial class RedemptionService(
             var receipt = await db.InTransactionAsync(
                 async ct =>
                 {
+                    // A concurrent request with the same key may have committed since the check above: answer as its
+                    // replay instead of judging the voucher it already redeemed ("already redeemed").
+                    var committed = await ReplayAsync(merchantId, idempotencyKey, code, amount, ct);
+                    if (committed is not null)
+                    {
+                        return committed;
+                    }
+
                     var voucher = await FindAsync(merchantId, code, tracked: true, ct);
                     var redeem = CheckRedeemable(voucher, amount);
                     var now = time.GetUtcNow();
@@ -119,7 +127,11 @@ public sealed partial class RedemptionService(
                     return new RedemptionReceipt(redemption.Id, voucher.Id, new Money(redeem, voucher.Currency), voucher.BalanceMoney, now, false);
                 },
                 cancellationToken);
-            LogRedeemed(logger, receipt.VoucherId, merchantId, receipt.Amount.Amount);
+            if (!receipt.Replayed)
+            {
+                LogRedeemed(logger, receipt.VoucherId, merchantId, receipt.Amount.Amount);
+            }
+
             return receipt;
         }
         catch (DbUpdateException)

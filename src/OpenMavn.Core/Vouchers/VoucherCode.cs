@@ -3,10 +3,10 @@ using System.Security.Cryptography;
 namespace OpenMavn.Core.Vouchers;
 
 /// <summary>
-/// Voucher codes: 19 symbols from a cryptographically secure generator (95 bits) plus a Luhn mod 32 check
-/// symbol, from Crockford's unambiguous base-32 alphabet (no I, L, O, U), shown in groups of four:
-/// <c>7K2M-QX9D-HT4P-W8RN-3FBC</c>. Typing O for 0 or I/L for 1 is forgiven; a single wrong symbol or two
-/// swapped neighbours is caught by the check symbol before any database lookup.
+/// Voucher codes: 19 symbols from a cryptographically secure generator (95 bits) plus a Damm check symbol over
+/// GF(32), from Crockford's unambiguous base-32 alphabet (no I, L, O, U), shown in groups of four:
+/// <c>7K2M-QX9D-HT4P-W8RN-3FBC</c>. Typing O for 0 or I/L for 1 is forgiven; every single wrong symbol and every
+/// swap of two different neighbours is caught by the check symbol before any database lookup.
 /// </summary>
 public static class VoucherCode
 {
@@ -131,19 +131,26 @@ public static class VoucherCode
         return true;
     }
 
-    /// <summary>Luhn mod 32 check value of <paramref name="payload"/>.</summary>
+    /// <summary>
+    /// Damm check value of <paramref name="payload"/> over the quasigroup x∘y = 2·x ⊕ y in GF(32) (polynomial
+    /// x⁵ + x² + 1). The quasigroup is totally anti-symmetric, so the check symbol catches every single-symbol
+    /// substitution and every swap of two different neighbours (Luhn mod 32 misses 0↔Z).
+    /// </summary>
     internal static int CheckValue(ReadOnlySpan<char> payload)
     {
-        const int n = 32;
-        var factor = 2;
-        var sum = 0;
-        for (var i = payload.Length - 1; i >= 0; i--)
+        var interim = 0;
+        foreach (var symbol in payload)
         {
-            var addend = factor * Alphabet.IndexOf(payload[i], StringComparison.Ordinal);
-            factor = factor == 2 ? 1 : 2;
-            sum += (addend / n) + (addend % n);
+            interim = Double(interim) ^ Alphabet.IndexOf(symbol, StringComparison.Ordinal);
         }
 
-        return (n - (sum % n)) % n;
+        // The check symbol c makes interim∘c = 0, i.e. c = 2·interim.
+        return Double(interim);
+    }
+
+    private static int Double(int value)
+    {
+        var doubled = value << 1;
+        return (doubled & 0x20) != 0 ? doubled ^ 0x25 : doubled;
     }
 }

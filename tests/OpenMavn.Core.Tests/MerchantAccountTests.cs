@@ -44,8 +44,8 @@ public sealed class MerchantAccountTests
         Assert.Equal(1, expired);
         Assert.Equal(VoucherStatus.Expired, (await host.VoucherAsync(vouchers[2].Id)).Status);
 
-        await host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(10_000, "CHF")));
-        await host.RunAsync<MerchantAccountService>(s => s.RecordFeeSettlementAsync(Operator, merchantId, new Money(300, "CHF")));
+        await host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(10_000, "CHF"), "ref-1"));
+        await host.RunAsync<MerchantAccountService>(s => s.RecordFeeSettlementAsync(Operator, merchantId, new Money(300, "CHF"), "ref-2"));
 
         var balances = await host.RunAsync<MerchantAccountService, IReadOnlyList<MerchantBalance>>(s => s.GetBalancesAsync(owner, merchantId));
 
@@ -139,11 +139,11 @@ public sealed class MerchantAccountTests
         var (owner, merchantId) = await host.CreateApprovedMerchantAsync();
 
         var error = await Assert.ThrowsAsync<ValidationFailedException>(() =>
-            host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(amount, currency))));
+            host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(amount, currency), "ref-3")));
         Assert.Equal(new[] { field }, error.Errors.Keys);
 
         var settlement = await Assert.ThrowsAsync<ValidationFailedException>(() =>
-            host.RunAsync<MerchantAccountService>(s => s.RecordFeeSettlementAsync(Operator, merchantId, new Money(amount, currency))));
+            host.RunAsync<MerchantAccountService>(s => s.RecordFeeSettlementAsync(Operator, merchantId, new Money(amount, currency), "ref-4")));
         Assert.Equal(new[] { field }, settlement.Errors.Keys);
 
         Assert.Equal(0, await host.QueryAsync(db => db.JournalEntries.CountAsync()));
@@ -157,7 +157,7 @@ public sealed class MerchantAccountTests
         var campaign = await host.CreatePublishedCampaignAsync(owner, merchantId);
         await host.BuyAsync(await host.CreateCustomerAsync(), campaign.Id);
 
-        await host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(1000, " chf ")));
+        await host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(1000, " chf "), "ref-5"));
 
         var balance = Assert.Single(await host.RunAsync<MerchantAccountService, IReadOnlyList<MerchantBalance>>(s => s.GetBalancesAsync(owner, merchantId)));
         Assert.Equal("CHF", balance.Currency);
@@ -178,11 +178,11 @@ public sealed class MerchantAccountTests
         foreach (var outsider in new[] { staff, customer, otherOwner })
         {
             await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<MerchantAccountService, IReadOnlyList<MerchantBalance>>(s => s.GetBalancesAsync(outsider, merchantId)));
-            await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(outsider, merchantId, new Money(100, "CHF"))));
+            await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(outsider, merchantId, new Money(100, "CHF"), "ref-6")));
         }
 
         // Fee settlements are for operators only, not even for the owner.
-        await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<MerchantAccountService>(s => s.RecordFeeSettlementAsync(owner, merchantId, new Money(100, "CHF"))));
+        await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<MerchantAccountService>(s => s.RecordFeeSettlementAsync(owner, merchantId, new Money(100, "CHF"), "ref-7")));
         Assert.Equal(0, await host.QueryAsync(db => db.JournalEntries.CountAsync()));
 
         // The owner and operators may read them.
@@ -205,7 +205,7 @@ public sealed class MerchantAccountTests
         Assert.All(eurVouchers, v => Assert.Equal("EUR", v.Currency));
         await host.RunAsync<RedemptionService, RedemptionReceipt>(s => s.RedeemAsync(owner, merchantId, chfVouchers[0].DisplayCode, null, "till-1"));
         await host.RunAsync<RedemptionService, RedemptionReceipt>(s => s.RedeemAsync(owner, merchantId, eurVouchers[0].DisplayCode, 700, "till-2"));
-        await host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(1000, "EUR")));
+        await host.RunAsync<MerchantAccountService>(s => s.RecordPayoutAsync(owner, merchantId, new Money(1000, "EUR"), "ref-8"));
 
         var balances = await host.RunAsync<MerchantAccountService, IReadOnlyList<MerchantBalance>>(s => s.GetBalancesAsync(owner, merchantId));
 

@@ -68,15 +68,19 @@ public sealed class MerchantAccountService(OpenMavnDbContext db, TimeProvider ti
         }).ToList();
     }
 
-    /// <summary>Records a payout from the provider account to the merchant's bank (owners and operators).</summary>
-    public Task RecordPayoutAsync(Actor actor, Guid merchantId, Money amount, CancellationToken cancellationToken = default) =>
-        SettleAsync(actor, merchantId, amount, JournalEntryKind.Payout, LedgerAccount.Bank, LedgerAccount.PaymentProviderFunds, cancellationToken);
+    /// <summary>
+    /// Records a payout from the provider account to the merchant's bank (owners and operators). The
+    /// <paramref name="reference"/> (the provider's payout id, a bank statement line) makes it idempotent: the same
+    /// reference with the same amount is recorded once; with another amount it is refused.
+    /// </summary>
+    public Task RecordPayoutAsync(Actor actor, Guid merchantId, Money amount, string reference, CancellationToken cancellationToken = default) =>
+        SettleAsync(actor, merchantId, amount, reference, JournalEntryKind.Payout, LedgerAccount.Bank, LedgerAccount.PaymentProviderFunds, cancellationToken);
 
-    /// <summary>Records the merchant paying its platform fees (operators only).</summary>
-    public Task RecordFeeSettlementAsync(Actor actor, Guid merchantId, Money amount, CancellationToken cancellationToken = default)
+    /// <summary>Records the merchant paying its platform fees (operators only); idempotent per <paramref name="reference"/>.</summary>
+    public Task RecordFeeSettlementAsync(Actor actor, Guid merchantId, Money amount, string reference, CancellationToken cancellationToken = default)
     {
         MerchantAccess.RequireAdmin(actor);
-        return SettleAsync(actor, merchantId, amount, JournalEntryKind.FeeSettlement, LedgerAccount.FeesPayable, LedgerAccount.Bank, cancellationToken);
+        return SettleAsync(actor, merchantId, amount, reference, JournalEntryKind.FeeSettlement, LedgerAccount.FeesPayable, LedgerAccount.Bank, cancellationToken);
     }
 
     /// <summary>
@@ -108,15 +112,30 @@ public sealed class MerchantAccountService(OpenMavnDbContext db, TimeProvider ti
         return problems;
     }
 
-    private async Task SettleAsync(Actor actor, Guid merchantId, Money amount, JournalEntryKind kind, LedgerAccount debit, LedgerAccount credit, CancellationToken cancellationToken)
+    private async Task SettleAsync(Actor actor, Guid merchantId, Money amount, string reference, JournalEntryKind kind, LedgerAccount debit, LedgerAccount credit, CancellationToken cancellationToken)
     {
         await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
         new Validator()
             .Check(amount.Amount <= 0, "amount", "The amount must be positive.")
-            .Check(!Currencies.TryNormalize(amount.Currency, out var currency), "currency", "A supported ISO 4217 currency code is required.")
+            .Check(!Currencies.TryNormalize(amount.Currency, out _), "currency", "A supported ISO 4217 currency code is required.")
+            .Check(string.IsNullOrWhiteSpace(reference) || reference.Length > 100 || reference.Any(char.IsControl), "reference", "A reference of 1 to 100 printable characters is required.")
             .ThrowIfInvalid();
-        var now = time.GetUtcNow();
-        MerchantBooks.Post(db, merchantId, kind, Guid.CreateVersion7(now), currency, now, (debit, amount.Amount, 0), (credit, 0, amount.Amount));
-        await db.SaveChangesAsync(cancellationToken);
+        Currencies.TryNormalize(amount.Currency, out var currency);
+        var dedupeKey = $"{kind}:{merchantId:N}:{reference.Trim()}";
+        await db.InTransactionAsync(
+            async ct =>
+            {
+                var existing = await db.JournalEntries.AsNoTracking().Include(e => e.Lines).FirstOrDefaultAsync(e => e.DedupeKey == dedupeKey, ct);
+                if (existing is not null)
+                {
+                    var same = existing.Lines.All(l => l.Currency == currency) && existing.Lines.Sum(l => l.Debit) == amount.Amount;
+                    return same ? true : throw new IdempotencyConflictException($"Reference '{reference.Trim()}' was already recorded with another amount.");
+                }
+
+                var now = time.GetUtcNow();
+                MerchantBooks.Post(db, merchantId, kind, Guid.CreateVersion7(now), dedupeKey, currency, now, (debit, amount.Amount, 0), (credit, 0, amount.Amount));
+                return true;
+            },
+            cancellationToken);
     }
 }

@@ -12,6 +12,17 @@ internal static class MerchantBooks
         Guid referenceId,
         string currency,
         DateTimeOffset at,
+        params (LedgerAccount Account, long Debit, long Credit)[] lines) =>
+        Post(db, merchantId, kind, referenceId, $"{kind}:{referenceId:N}", currency, at, lines);
+
+    public static void Post(
+        OpenMavnDbContext db,
+        Guid merchantId,
+        JournalEntryKind kind,
+        Guid referenceId,
+        string dedupeKey,
+        string currency,
+        DateTimeOffset at,
         params (LedgerAccount Account, long Debit, long Credit)[] lines)
     {
         var debits = lines.Sum(l => l.Debit);
@@ -33,7 +44,7 @@ internal static class MerchantBooks
             MerchantId = merchantId,
             Kind = kind,
             ReferenceId = referenceId,
-            DedupeKey = $"{kind}:{referenceId:N}",
+            DedupeKey = dedupeKey,
             At = at,
         };
         foreach (var (account, debit, credit) in kept)

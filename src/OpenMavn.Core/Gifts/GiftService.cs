@@ -215,6 +215,16 @@ public sealed partial class GiftService(
                     }
 
                     var voucher = await db.Vouchers.FirstAsync(v => v.Id == gift.VoucherId, ct);
+                    if (voucher.Status != VoucherStatus.Active || now >= voucher.ExpiresAt)
+                    {
+                        // The voucher expired before its delivery date: nothing is left to give.
+                        gift.Status = GiftStatus.Cancelled;
+                        gift.ClosedAt = now;
+                        gift.ProtectedClaimToken = null;
+                        voucher.PendingGiftId = voucher.PendingGiftId == gift.Id ? null : voucher.PendingGiftId;
+                        return false;
+                    }
+
                     var token = secrets.Unprotect(gift.ProtectedClaimToken!);
                     gift.ProtectedClaimToken = null;
                     await DeliverAsync(gift, voucher, token, ct);

@@ -131,6 +131,12 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
         try
         {
             using var document = JsonDocument.Parse(request.Body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                // An array, string, number or null names no payment (TryGetProperty would throw on it).
+                return Task.FromResult<PaymentWebhookHint?>(null);
+            }
+
             var id = document.RootElement.TryGetProperty("paymentId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             var status = document.RootElement.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : "";
             return Task.FromResult(id is null ? null : new PaymentWebhookHint(id, null, $"{id}:{status}"));

@@ -105,7 +105,7 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
             return new RefundOutcome(RefundStatus.Completed, reference);
         }
 
-        var payment = await db.SandboxPayments.FirstOrDefaultAsync(p => p.Id == request.ProviderPaymentId, cancellationToken)
+        var payment = await db.SandboxPayments.AsNoTracking().FirstOrDefaultAsync(p => p.Id == request.ProviderPaymentId, cancellationToken)
             ?? throw new ProviderException(Name, $"Unknown payment {request.ProviderPaymentId}.", transient: false);
         if (payment.Status is not (PaymentStatus.Confirmed or PaymentStatus.PartiallyRefunded))
         {
@@ -117,11 +117,29 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
             throw new ProviderException(Name, "The refund exceeds what is left of the payment.", transient: false);
         }
 
-        payment.RefundedAmount += request.Amount.Amount;
-        payment.Status = payment.RefundedAmount == payment.Amount ? PaymentStatus.Refunded : PaymentStatus.PartiallyRefunded;
-        db.SandboxRefunds.Add(new SandboxRefund { Id = reference, PaymentId = payment.Id, Amount = request.Amount.Amount, CreatedAt = time.GetUtcNow() });
-        await db.SaveChangesAsync(cancellationToken);
-        return new RefundOutcome(RefundStatus.Completed, reference);
+        // The guarded update re-checks status and balance atomically, so refunds of one payment delivered side by side
+        // (several dispatchers) neither lose an update nor refund more than was paid.
+        var amount = request.Amount.Amount;
+        var applied = await db.InTransactionAsync(
+            async ct =>
+            {
+                var rows = await db.SandboxPayments
+                    .Where(p => p.Id == payment.Id && (p.Status == PaymentStatus.Confirmed || p.Status == PaymentStatus.PartiallyRefunded) && p.RefundedAmount + amount <= p.Amount)
+                    .ExecuteUpdateAsync(
+                        s => s.SetProperty(p => p.Status, p => p.RefundedAmount + amount == p.Amount ? PaymentStatus.Refunded : PaymentStatus.PartiallyRefunded)
+                            .SetProperty(p => p.RefundedAmount, p => p.RefundedAmount + amount),
+                        ct);
+                if (rows == 1)
+                {
+                    db.SandboxRefunds.Add(new SandboxRefund { Id = reference, PaymentId = payment.Id, Amount = amount, CreatedAt = time.GetUtcNow() });
+                }
+
+                return rows == 1;
+            },
+            cancellationToken);
+        return applied
+            ? new RefundOutcome(RefundStatus.Completed, reference)
+            : throw new ProviderException(Name, "The refund exceeds what is left of the payment.", transient: false);
     }
 
     /// <summary>Webhook body: <c>{"paymentId":"sbx_…"}</c>.</summary>
@@ -131,6 +149,12 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
         try
         {
             using var document = JsonDocument.Parse(request.Body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                // An array, string, number or null names no payment (TryGetProperty would throw on it).
+                return Task.FromResult<PaymentWebhookHint?>(null);
+            }
+
             var id = document.RootElement.TryGetProperty("paymentId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             var status = document.RootElement.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : "";
             return Task.FromResult(id is null ? null : new PaymentWebhookHint(id, null, $"{id}:{status}"));

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OpenMavn.Core.Accounts;
+using Microsoft.Extensions.DependencyInjection;
 using OpenMavn.Core.Gifts;
 
 namespace OpenMavn.Core.Tests;
@@ -68,5 +69,24 @@ public sealed class SettlementTests
         Assert.Null(stored.ProtectedClaimToken);
         Assert.Empty(host.Sent.OfType(Notifications.NotificationTypes.GiftReceived));
         Assert.Equal(sender.Id, (await host.VoucherAsync(voucher.Id)).OwnerId);
+    }
+}
+
+public sealed class TestModeTests
+{
+    [Fact]
+    public async Task A_test_mode_payment_is_refused_when_the_provider_does_not_accept_test_payments()
+    {
+        await using var host = await TestHost.StartAsync(services: s => s.Configure<Payments.SandboxPaymentOptions>(o => o.AcceptTestPayments = false));
+        var (owner, merchantId) = await host.CreateApprovedMerchantAsync();
+        var campaign = await host.CreatePublishedCampaignAsync(owner, merchantId);
+        var order = await host.OrderAsync(await host.CreateCustomerAsync(), campaign.Id);
+
+        var outcome = await host.Sandbox.ConfirmAsync(order.ProviderPaymentId!);
+
+        Assert.Equal(Orders.PaymentApplication.Rejected, outcome);
+        Assert.Equal(0, await host.QueryAsync(db => db.Vouchers.CountAsync()));
+        Assert.Equal(Orders.OrderStatus.PendingPayment, (await host.QueryAsync(db => db.Orders.AsNoTracking().FirstAsync())).Status);
+        Assert.Contains(host.Logs.Lines, l => l.Contains("test mode", StringComparison.Ordinal));
     }
 }

@@ -179,6 +179,12 @@ public sealed partial class PurchaseService(
         var report = await provider.GetPaymentAsync(credentials, order.ProviderPaymentId, cancellationToken);
         var now = time.GetUtcNow();
         await db.Orders.Where(o => o.Id == orderId).ExecuteUpdateAsync(s => s.SetProperty(o => o.LastStatusCheckAt, now), cancellationToken);
+        if (report.IsTest && !provider.AcceptsTestPayments)
+        {
+            LogReportRejected(logger, order.Id, "test mode");
+            return PaymentApplication.Rejected;
+        }
+
         return await ApplyVerifiedReportAsync(order, report, cancellationToken);
     }
 
@@ -243,12 +249,18 @@ public sealed partial class PurchaseService(
         {
             try
             {
-                if (await RefreshPaymentAsync(id, cancellationToken) is not PaymentApplication.NoChange)
+                if (await RefreshPaymentAsync(id, cancellationToken) is PaymentApplication.VouchersIssued or PaymentApplication.OrderFailed or PaymentApplication.RefundQueued)
                 {
                     changed++;
                 }
             }
-            catch (ProviderException ex)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // One order's provider trouble must not stop the polling of the others.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 LogPollFailed(logger, id, ex.Message);
             }

@@ -10,6 +10,12 @@ public interface IPaymentProvider
     /// <summary>Stable provider name (<c>sandbox</c>, <c>payrexx</c>), used in configuration and webhook URLs.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether payments the provider flags as test-mode (<see cref="PaymentStatusReport.IsTest"/>) may issue vouchers.
+    /// A live deployment answers false, so a merchant account left in test mode cannot hand out real vouchers.
+    /// </summary>
+    bool AcceptsTestPayments { get; }
+
     /// <summary>Checks merchant credentials with the provider; throws <see cref="ProviderException"/> when refused.</summary>
     Task VerifyAccountAsync(PaymentAccountCredentials account, CancellationToken cancellationToken = default);
 

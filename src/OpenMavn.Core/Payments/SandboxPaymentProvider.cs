@@ -17,6 +17,12 @@ public sealed class SandboxPaymentOptions
 
     /// <summary>The sandbox refuses to start in the Production environment unless this is true.</summary>
     public bool AllowInProduction { get; set; }
+
+    /// <summary>
+    /// Every sandbox payment is a test payment; set false to see a host refuse them (as a live Payrexx setup does).
+    /// Default true.
+    /// </summary>
+    public bool AcceptTestPayments { get; set; } = true;
 }
 
 /// <summary>
@@ -31,6 +37,9 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
 
     /// <inheritdoc />
     public string Name => ProviderName;
+
+    /// <inheritdoc />
+    public bool AcceptsTestPayments => options.Value.AcceptTestPayments;
 
     /// <inheritdoc />
     public Task VerifyAccountAsync(PaymentAccountCredentials account, CancellationToken cancellationToken = default)

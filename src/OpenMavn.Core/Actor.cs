@@ -36,6 +36,9 @@ public sealed record Actor(ActorKind Kind, Guid Id)
     /// <summary>A platform operator.</summary>
     public static Actor Admin(Guid userId) => new(ActorKind.Admin, userId);
 
+    /// <summary>A merchant API key (by key id).</summary>
+    public static Actor Key(Guid keyId) => new(ActorKind.ApiKey, keyId);
+
     /// <inheritdoc />
     public override string ToString() => $"{Kind}:{Id}";
 }

@@ -45,6 +45,17 @@ public sealed record CampaignDefinition(
     bool Transferable,
     bool Exchangeable);
 
+/// <summary>What customers search for.</summary>
+/// <param name="Text">Words in a name or description (any language) or the merchant's name.</param>
+/// <param name="MerchantId">One merchant.</param>
+/// <param name="Currency">ISO 4217.</param>
+/// <param name="Latitude">Centre latitude.</param>
+/// <param name="Longitude">Centre longitude.</param>
+/// <param name="RadiusKm">Radius around the centre (default 10 km).</param>
+/// <param name="Skip">Paging offset.</param>
+/// <param name="Take">Page size (1–200).</param>
+public sealed record CampaignSearch(string? Text = null, Guid? MerchantId = null, string? Currency = null, double? Latitude = null, double? Longitude = null, double? RadiusKm = null, int Skip = 0, int Take = 50);
+
 /// <summary>Creating, editing and moving campaigns through their lifecycle.</summary>
 public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider time, ILogger<CampaignService> logger)
 {
@@ -117,6 +128,11 @@ public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider t
             throw new ConflictException("merchant.no_payment_account", "Connect a payment account before publishing.");
         }
 
+        if (merchant.SuspendedAt is not null)
+        {
+            throw new ConflictException("merchant.suspended", "A suspended merchant cannot publish.");
+        }
+
         await TransitionAsync(campaignId, [CampaignState.Draft], CampaignState.Published, merchant.TimeZoneId, cancellationToken);
     }
 
@@ -175,6 +191,115 @@ public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider t
             .OrderByDescending(c => c.CreatedAt).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200))
             .ToListAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Searches campaigns on sale: free text (name or description, any language), merchant, currency, and
+    /// distance from a point (km). Newest first.
+    /// </summary>
+    public async Task<IReadOnlyList<Campaign>> SearchAsync(CampaignSearch search, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        new Validator()
+            .Check(search.Text is { Length: > 100 }, "text", "At most 100 characters.")
+            .Check(search.Currency is not null && !Currencies.TryNormalize(search.Currency, out _), "currency", "A supported ISO 4217 currency code.")
+            .Check(search.Latitude is < -90 or > 90 || (search.Latitude is { } la && double.IsNaN(la)), "latitude", "Between -90 and 90.")
+            .Check(search.Longitude is < -180 or > 180 || (search.Longitude is { } lo && double.IsNaN(lo)), "longitude", "Between -180 and 180.")
+            .Check((search.Latitude is null) != (search.Longitude is null), "longitude", "Give both latitude and longitude, or neither.")
+            .Check(search.RadiusKm is <= 0 or > 20_000 || (search.RadiusKm is { } r && double.IsNaN(r)), "radiusKm", "Between 0 and 20000 km.")
+            .ThrowIfInvalid();
+        var now = time.GetUtcNow();
+        var query = db.Campaigns.AsNoTracking().Include(c => c.Translations)
+            .Where(c => c.State == CampaignState.Published && (c.SalesStartAt == null || c.SalesStartAt <= now) && (c.SalesEndAt == null || c.SalesEndAt > now))
+            .Join(db.Merchants.Where(m => m.SuspendedAt == null && m.KycStatus == KycStatus.Approved), c => c.MerchantId, m => m.Id, (c, m) => new { c, m });
+        if (search.MerchantId is { } merchantId)
+        {
+            query = query.Where(x => x.c.MerchantId == merchantId);
+        }
+
+        if (search.Currency is not null && Currencies.TryNormalize(search.Currency, out var currency))
+        {
+            query = query.Where(x => x.c.Currency == currency);
+        }
+
+        if (!string.IsNullOrWhiteSpace(search.Text))
+        {
+            var text = search.Text.Trim().ToLowerInvariant();
+            query = query.Where(x => x.c.Translations.Any(t => t.Name.ToLower().Contains(text) || (t.Description != null && t.Description.ToLower().Contains(text))) || x.m.Name.ToLower().Contains(text));
+        }
+
+        if (search.Latitude is { } lat && search.Longitude is { } lon)
+        {
+            // A bounding box in SQL, then the exact great-circle distance in memory.
+            var radius = search.RadiusKm ?? 10;
+            var dLat = radius / 111.0;
+            var dLon = radius / Math.Max(0.01, 111.0 * Math.Cos(lat * Math.PI / 180));
+            query = query.Where(x => x.m.Latitude != null && x.m.Longitude != null && x.m.Latitude >= lat - dLat && x.m.Latitude <= lat + dLat && x.m.Longitude >= lon - dLon && x.m.Longitude <= lon + dLon);
+            var near = await query.ToListAsync(cancellationToken);
+            return near.Where(x => DistanceKm(lat, lon, x.m.Latitude!.Value, x.m.Longitude!.Value) <= radius)
+                .OrderBy(x => DistanceKm(lat, lon, x.m.Latitude!.Value, x.m.Longitude!.Value))
+                .Skip(Math.Max(0, search.Skip)).Take(Math.Clamp(search.Take, 1, 200)).Select(x => x.c).ToList();
+        }
+
+        return await query.OrderByDescending(x => x.c.CreatedAt).Skip(Math.Max(0, search.Skip)).Take(Math.Clamp(search.Take, 1, 200)).Select(x => x.c).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>A merchant's campaigns in every state (members; operators).</summary>
+    public async Task<IReadOnlyList<Campaign>> ListForMerchantAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
+        return await db.Campaigns.AsNoTracking().Include(c => c.Translations).Where(c => c.MerchantId == merchantId).OrderByDescending(c => c.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Stores an image for a campaign (owners): PNG, JPEG or WebP, checked by its magic bytes, at most 2 MB.</summary>
+    public async Task<CampaignImage> AddImageAsync(Actor actor, Guid campaignId, string contentType, byte[] content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        await RequireOwnerAsync(actor, campaignId, cancellationToken);
+        var sniffed = SniffImage(content);
+        if (content.Length == 0 || content.Length > 2 * 1024 * 1024)
+        {
+            throw new ValidationFailedException("image", "An image of at most 2 MB is required.");
+        }
+
+        if (sniffed is null || !string.Equals(sniffed, contentType, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ValidationFailedException("image", "Only PNG, JPEG or WebP images whose content matches their type.");
+        }
+
+        var image = new CampaignImage { Id = Guid.CreateVersion7(time.GetUtcNow()), CampaignId = campaignId, ContentType = sniffed, Content = content, CreatedAt = time.GetUtcNow() };
+        db.CampaignImages.Add(image);
+        await db.SaveChangesAsync(cancellationToken);
+        return image;
+    }
+
+    /// <summary>Reads a campaign image (public).</summary>
+    public async Task<CampaignImage> GetImageAsync(Guid campaignId, Guid imageId, CancellationToken cancellationToken = default) =>
+        await db.CampaignImages.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId && i.CampaignId == campaignId, cancellationToken)
+            ?? throw new NotFoundException("image.not_found", "No such image.");
+
+    /// <summary>Deletes a campaign image (owners).</summary>
+    public async Task DeleteImageAsync(Actor actor, Guid campaignId, Guid imageId, CancellationToken cancellationToken = default)
+    {
+        await RequireOwnerAsync(actor, campaignId, cancellationToken);
+        if (await db.CampaignImages.Where(i => i.Id == imageId && i.CampaignId == campaignId).ExecuteDeleteAsync(cancellationToken) == 0)
+        {
+            throw new NotFoundException("image.not_found", "No such image.");
+        }
+    }
+
+    /// <summary>Great-circle distance in km (haversine).</summary>
+    public static double DistanceKm(double lat1, double lon1, double lat2, double lon2)
+    {
+        static double Rad(double d) => d * Math.PI / 180;
+        var a = Math.Pow(Math.Sin(Rad(lat2 - lat1) / 2), 2) + (Math.Cos(Rad(lat1)) * Math.Cos(Rad(lat2)) * Math.Pow(Math.Sin(Rad(lon2 - lon1) / 2), 2));
+        return 6371.0088 * 2 * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+
+    private static string? SniffImage(byte[] b) =>
+        b.Length >= 8 && b[0] == 0x89 && b[1] == 0x50 && b[2] == 0x4E && b[3] == 0x47 ? "image/png"
+        : b.Length >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF ? "image/jpeg"
+        : b.Length >= 12 && b[0] == (byte)'R' && b[1] == (byte)'I' && b[2] == (byte)'F' && b[3] == (byte)'F' && b[8] == (byte)'W' && b[9] == (byte)'E' && b[10] == (byte)'B' && b[11] == (byte)'P' ? "image/webp"
+        : null;
 
     /// <summary>
     /// Ends published or paused fixed-date campaigns whose vouchers' last valid day is over in the merchant's time

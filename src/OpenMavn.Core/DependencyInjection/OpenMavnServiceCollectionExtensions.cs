@@ -67,6 +67,9 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddScoped<GiftService>();
         services.TryAddScoped<ExchangeService>();
         services.TryAddScoped<MerchantAccountService>();
+        services.TryAddScoped<ApiKeyService>();
+        services.TryAddScoped<PlatformStatistics>();
+        services.TryAddScoped<OpenMavn.Core.Audit.AuditLog>();
 
         services.TryAddSingleton<OutboxDispatcher>();
         services.TryAddSingleton<OpenMavnJobs>();

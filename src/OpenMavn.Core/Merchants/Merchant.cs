@@ -50,6 +50,24 @@ public sealed class Merchant
     /// <summary>Language for messages to the merchant.</summary>
     public string Language { get; internal set; } = "en";
 
+    /// <summary>Street address shown to customers.</summary>
+    public string? Address { get; internal set; }
+
+    /// <summary>City.</summary>
+    public string? City { get; internal set; }
+
+    /// <summary>Latitude of the shop (WGS 84), for "near me" searches.</summary>
+    public double? Latitude { get; internal set; }
+
+    /// <summary>Longitude of the shop (WGS 84).</summary>
+    public double? Longitude { get; internal set; }
+
+    /// <summary>Set while an operator has suspended the merchant: nothing is sold or redeemed.</summary>
+    public DateTimeOffset? SuspendedAt { get; internal set; }
+
+    /// <summary>Why the merchant was suspended.</summary>
+    public string? SuspensionReason { get; internal set; }
+
     /// <summary>Review state.</summary>
     public KycStatus KycStatus { get; internal set; }
 
@@ -130,4 +148,32 @@ public sealed class KycReview
 
     /// <summary>When.</summary>
     public DateTimeOffset At { get; internal set; }
+}
+
+/// <summary>A key a merchant's till or partner system authenticates with. Only a hash of the secret is stored.</summary>
+public sealed class MerchantApiKey
+{
+    /// <summary>Identifier (also the public part of the key).</summary>
+    public Guid Id { get; internal set; }
+
+    /// <summary>Merchant.</summary>
+    public Guid MerchantId { get; internal set; }
+
+    /// <summary>A name to recognise it by ("Till 1").</summary>
+    public string Name { get; internal set; } = "";
+
+    /// <summary>SHA-256 of the secret part, lower-case hex.</summary>
+    public string SecretHash { get; internal set; } = "";
+
+    /// <summary>Created.</summary>
+    public DateTimeOffset CreatedAt { get; internal set; }
+
+    /// <summary>Who created it.</summary>
+    public Guid CreatedBy { get; internal set; }
+
+    /// <summary>Revoked, if it was.</summary>
+    public DateTimeOffset? RevokedAt { get; internal set; }
+
+    /// <summary>Last successful use (updated at most once a minute).</summary>
+    public DateTimeOffset? LastUsedAt { get; internal set; }
 }

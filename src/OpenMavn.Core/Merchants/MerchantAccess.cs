@@ -18,6 +18,18 @@ internal static class MerchantAccess
             return;
         }
 
+        if (actor.Kind == ActorKind.ApiKey)
+        {
+            // An API key acts for its own merchant, with staff rights (validate, redeem, list), never as an owner.
+            var keyMerchant = await db.MerchantApiKeys.Where(k => k.Id == actor.Id && k.RevokedAt == null).Select(k => (Guid?)k.MerchantId).FirstOrDefaultAsync(cancellationToken);
+            if (keyMerchant != merchantId || needed == MerchantRole.Owner)
+            {
+                throw new ForbiddenException("merchant.forbidden", "This API key may not do this.");
+            }
+
+            return;
+        }
+
         if (actor.Kind != ActorKind.MerchantMember)
         {
             throw new ForbiddenException("merchant.forbidden", "Only members of this merchant may do this.");

@@ -17,6 +17,17 @@ namespace OpenMavn.Core.Merchants;
 /// <param name="Language">Two-letter language.</param>
 public sealed record RegisterMerchant(string Name, string Email, string Country, string TimeZoneId, string Language);
 
+/// <summary>A merchant's public profile.</summary>
+/// <param name="Name">Business name.</param>
+/// <param name="Email">Contact email.</param>
+/// <param name="TimeZoneId">IANA time zone.</param>
+/// <param name="Language">Two-letter language.</param>
+/// <param name="Address">Street address.</param>
+/// <param name="City">City.</param>
+/// <param name="Latitude">Latitude (WGS 84).</param>
+/// <param name="Longitude">Longitude (WGS 84).</param>
+public sealed record MerchantProfile(string Name, string Email, string TimeZoneId, string Language, string? Address, string? City, double? Latitude, double? Longitude);
+
 /// <summary>Merchant self-registration, members, KYC review and the payment account.</summary>
 public sealed partial class MerchantService(
     OpenMavnDbContext db,
@@ -69,6 +80,82 @@ public sealed partial class MerchantService(
         await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
         return await db.Merchants.AsNoTracking().Include(m => m.Members).Include(m => m.PaymentAccount)
             .FirstAsync(m => m.Id == merchantId, cancellationToken);
+    }
+
+    /// <summary>Updates the public profile (owners): name, contact, language, time zone, address and location.</summary>
+    public async Task<Merchant> UpdateProfileAsync(Actor actor, Guid merchantId, MerchantProfile profile, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
+        new Validator()
+            .Check(string.IsNullOrWhiteSpace(profile.Name) || profile.Name.Trim().Length > 200, "name", "A name of 1 to 200 characters is required.")
+            .Check(!IsEmail(profile.Email), "email", "A valid email address is required.")
+            .Check(!TimeZoneInfo.TryFindSystemTimeZoneById(profile.TimeZoneId ?? "", out _), "timeZoneId", "An IANA time zone such as Europe/Zurich is required.")
+            .Check(!Languages.IsValid(profile.Language), "language", "A two-letter language code is required.")
+            .Check(profile.Address is { Length: > 300 }, "address", "At most 300 characters.")
+            .Check(profile.City is { Length: > 100 }, "city", "At most 100 characters.")
+            .Check(profile.Latitude is not null && (double.IsNaN(profile.Latitude.Value) || profile.Latitude is < -90 or > 90), "latitude", "Between -90 and 90.")
+            .Check(profile.Longitude is not null && (double.IsNaN(profile.Longitude.Value) || profile.Longitude is < -180 or > 180), "longitude", "Between -180 and 180.")
+            .Check((profile.Latitude is null) != (profile.Longitude is null), "longitude", "Give both latitude and longitude, or neither.")
+            .ThrowIfInvalid();
+        return await db.InTransactionAsync(
+            async ct =>
+            {
+                var merchant = await db.Merchants.FirstAsync(m => m.Id == merchantId, ct);
+                merchant.Name = profile.Name.Trim();
+                merchant.Email = NormalizeEmail(profile.Email);
+                merchant.TimeZoneId = profile.TimeZoneId!;
+                merchant.Language = Languages.Normalize(profile.Language);
+                merchant.Address = profile.Address?.Trim();
+                merchant.City = profile.City?.Trim();
+                merchant.Latitude = profile.Latitude;
+                merchant.Longitude = profile.Longitude;
+                return merchant;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Merchants for operators, optionally by KYC status, newest first.</summary>
+    public async Task<IReadOnlyList<Merchant>> ListAsync(Actor actor, KycStatus? status = null, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    {
+        MerchantAccess.RequireAdmin(actor);
+        var query = db.Merchants.AsNoTracking().Include(m => m.PaymentAccount).AsQueryable();
+        if (status is { } s)
+        {
+            query = query.Where(m => m.KycStatus == s);
+        }
+
+        return await query.OrderByDescending(m => m.CreatedAt).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 1000)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The merchants a user belongs to.</summary>
+    public async Task<IReadOnlyList<Merchant>> ListMineAsync(Actor actor, CancellationToken cancellationToken = default) =>
+        await db.Merchants.AsNoTracking().Where(m => m.Members.Any(x => x.UserId == actor.Id)).OrderBy(m => m.Name).ToListAsync(cancellationToken);
+
+    /// <summary>An operator suspends a merchant: nothing is sold or redeemed until it is reinstated.</summary>
+    public async Task SuspendAsync(Actor actor, Guid merchantId, string reason, CancellationToken cancellationToken = default)
+    {
+        MerchantAccess.RequireAdmin(actor);
+        var why = RequireComment(reason);
+        var now = time.GetUtcNow();
+        var rows = await db.Merchants.Where(m => m.Id == merchantId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SuspendedAt, m => m.SuspendedAt ?? now).SetProperty(m => m.SuspensionReason, why).SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
+        if (rows == 0)
+        {
+            throw new NotFoundException("merchant.not_found", "No such merchant.");
+        }
+    }
+
+    /// <summary>An operator lifts a suspension.</summary>
+    public async Task ReinstateAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken = default)
+    {
+        MerchantAccess.RequireAdmin(actor);
+        var rows = await db.Merchants.Where(m => m.Id == merchantId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SuspendedAt, (DateTimeOffset?)null).SetProperty(m => m.SuspensionReason, (string?)null).SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
+        if (rows == 0)
+        {
+            throw new NotFoundException("merchant.not_found", "No such merchant.");
+        }
     }
 
     /// <summary>Adds (or changes the role of) a member. Owners only.</summary>

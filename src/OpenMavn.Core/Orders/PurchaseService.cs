@@ -132,6 +132,36 @@ public sealed partial class PurchaseService(
         return order;
     }
 
+    /// <summary>A customer's orders, newest first.</summary>
+    public async Task<IReadOnlyList<Order>> ListMineAsync(Actor actor, int skip = 0, int take = 50, CancellationToken cancellationToken = default)
+    {
+        if (actor.Kind != ActorKind.Customer)
+        {
+            throw new ForbiddenException("order.customer_only", "Only customers have orders.");
+        }
+
+        return await db.Orders.AsNoTracking().Where(o => o.CustomerId == actor.Id)
+            .OrderByDescending(o => o.CreatedAt).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>A merchant's paid (and refunded) orders in a period, newest first (members and API keys).</summary>
+    public async Task<IReadOnlyList<Order>> ListSalesAsync(Actor actor, Guid merchantId, DateTimeOffset? from = null, DateTimeOffset? to = null, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
+        var query = db.Orders.AsNoTracking().Where(o => o.MerchantId == merchantId && o.PaidAt != null);
+        if (from is { } f)
+        {
+            query = query.Where(o => o.PaidAt >= f);
+        }
+
+        if (to is { } t)
+        {
+            query = query.Where(o => o.PaidAt < t);
+        }
+
+        return await query.OrderByDescending(o => o.PaidAt).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 10_000)).ToListAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Handles a payment webhook: the provider parses it into a hint, the payment is re-read from the provider,
     /// and only a report that matches the stored order is applied.
@@ -279,7 +309,7 @@ public sealed partial class PurchaseService(
 
     private static void EnsureOnSale(Campaign campaign, Merchant merchant, DateTimeOffset now)
     {
-        if (campaign.State != CampaignState.Published || merchant.KycStatus != KycStatus.Approved)
+        if (campaign.State != CampaignState.Published || merchant.KycStatus != KycStatus.Approved || merchant.SuspendedAt is not null)
         {
             throw new ConflictException("campaign.not_on_sale", "This campaign is not on sale.");
         }

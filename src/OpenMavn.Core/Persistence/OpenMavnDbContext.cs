@@ -1,11 +1,15 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using OpenMavn.Core.Accounts;
+using OpenMavn.Core.Audit;
 using OpenMavn.Core.Campaigns;
 using OpenMavn.Core.Customers;
 using OpenMavn.Core.Exchanges;
 using OpenMavn.Core.Gifts;
+using OpenMavn.Core.Identity;
 using OpenMavn.Core.Ledger;
 using OpenMavn.Core.Merchants;
 using OpenMavn.Core.Orders;
@@ -19,7 +23,8 @@ namespace OpenMavn.Core.Persistence;
 /// The OpenMavn database: the unit of work of every use case. Entities with a <c>Version</c> property use it as
 /// an optimistic concurrency token, bumped automatically on every update.
 /// </summary>
-public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> options) : DbContext(options), IDataProtectionKeyContext
+public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> options)
+    : IdentityDbContext<OpenMavnUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
     /// <summary>Merchants.</summary>
     public DbSet<Merchant> Merchants => Set<Merchant>();
@@ -81,6 +86,21 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
     /// <summary>Sandbox payment provider refunds.</summary>
     public DbSet<SandboxRefund> SandboxRefunds => Set<SandboxRefund>();
 
+    /// <summary>Merchant API keys (hashed).</summary>
+    public DbSet<MerchantApiKey> MerchantApiKeys => Set<MerchantApiKey>();
+
+    /// <summary>Customers' push devices.</summary>
+    public DbSet<CustomerDevice> CustomerDevices => Set<CustomerDevice>();
+
+    /// <summary>Requests kept for idempotent replay.</summary>
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+
+    /// <summary>Operators' actions.</summary>
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    /// <summary>Campaign images.</summary>
+    public DbSet<CampaignImage> CampaignImages => Set<CampaignImage>();
+
     /// <summary>ASP.NET Core Data Protection keys (they encrypt payment credentials).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -115,6 +135,7 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
+        base.OnModelCreating(modelBuilder);
 
         modelBuilder.Entity<Merchant>(b =>
         {
@@ -125,6 +146,9 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
             b.Property(m => m.TimeZoneId).HasMaxLength(64);
             b.Property(m => m.Language).HasMaxLength(8);
             b.Property(m => m.KycComment).HasMaxLength(2000);
+            b.Property(m => m.Address).HasMaxLength(300);
+            b.Property(m => m.City).HasMaxLength(100);
+            b.Property(m => m.SuspensionReason).HasMaxLength(500);
             b.Property(m => m.Version).IsConcurrencyToken();
             b.HasMany(m => m.Members).WithOne().HasForeignKey(m => m.MerchantId).OnDelete(DeleteBehavior.Cascade);
             b.HasOne(m => m.PaymentAccount).WithOne().HasForeignKey<MerchantPaymentAccount>(a => a.MerchantId).OnDelete(DeleteBehavior.Cascade);
@@ -322,6 +346,46 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
             b.Property(p => p.Id).HasMaxLength(64);
             b.Property(p => p.Currency).HasMaxLength(3);
             b.HasIndex(p => p.OrderId).IsUnique();
+        });
+        modelBuilder.Entity<MerchantApiKey>(b =>
+        {
+            b.HasKey(k => k.Id);
+            b.Property(k => k.Name).HasMaxLength(100);
+            b.Property(k => k.SecretHash).HasMaxLength(64);
+            b.HasOne<Merchant>().WithMany().HasForeignKey(k => k.MerchantId).OnDelete(DeleteBehavior.Cascade);
+            b.HasIndex(k => k.MerchantId);
+        });
+        modelBuilder.Entity<CustomerDevice>(b =>
+        {
+            b.HasKey(d => d.Id);
+            b.Property(d => d.Token).HasMaxLength(512);
+            b.Property(d => d.Platform).HasMaxLength(16);
+            b.HasIndex(d => d.Token).IsUnique();
+            b.HasIndex(d => d.CustomerId);
+        });
+        modelBuilder.Entity<IdempotentRequest>(b =>
+        {
+            b.HasKey(r => r.Id);
+            b.Property(r => r.Scope).HasMaxLength(200);
+            b.Property(r => r.Key).HasMaxLength(128);
+            b.Property(r => r.RequestHash).HasMaxLength(64);
+            b.HasIndex(r => new { r.Scope, r.Key }).IsUnique();
+            b.HasIndex(r => r.CreatedAt);
+        });
+        modelBuilder.Entity<AuditEntry>(b =>
+        {
+            b.HasKey(a => a.Id);
+            b.Property(a => a.Action).HasMaxLength(100);
+            b.Property(a => a.Target).HasMaxLength(200);
+            b.Property(a => a.Details).HasMaxLength(2000);
+            b.HasIndex(a => a.At);
+        });
+        modelBuilder.Entity<CampaignImage>(b =>
+        {
+            b.HasKey(i => i.Id);
+            b.Property(i => i.ContentType).HasMaxLength(32);
+            b.HasOne<Campaign>().WithMany().HasForeignKey(i => i.CampaignId).OnDelete(DeleteBehavior.Cascade);
+            b.HasIndex(i => i.CampaignId);
         });
         modelBuilder.Entity<SandboxRefund>(b =>
         {

@@ -203,6 +203,10 @@ public sealed partial class RedemptionService(
         }
 
         await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
+        if (await db.Merchants.AnyAsync(m => m.Id == merchantId && m.SuspendedAt != null, cancellationToken))
+        {
+            throw new ConflictException("merchant.suspended", "This merchant is suspended and cannot redeem vouchers.");
+        }
     }
 
     private async Task<Voucher> FindAsync(Guid merchantId, string code, bool tracked, CancellationToken cancellationToken)

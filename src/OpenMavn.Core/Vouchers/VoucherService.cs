@@ -71,6 +71,20 @@ public sealed partial class VoucherService(
         return new VoucherDetail(voucher, activity, receipts);
     }
 
+    /// <summary>Finds a voucher by its code (operators only), e.g. for a customer on the phone.</summary>
+    public async Task<VoucherDetail> FindByCodeAsync(Actor actor, string code, CancellationToken cancellationToken = default)
+    {
+        MerchantAccess.RequireAdmin(actor);
+        if (!VoucherCode.TryParse(code, out var canonical, out var error))
+        {
+            throw new ValidationFailedException("code", error);
+        }
+
+        var id = await db.Vouchers.Where(v => v.Code == canonical).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new NotFoundException("voucher.not_found", "No voucher has this code.");
+        return await GetAsync(actor, id, cancellationToken);
+    }
+
     /// <summary>
     /// Refunds an unredeemed voucher in full: the voucher is refunded at once, its stock returns to the campaign,
     /// the books are adjusted, and the money goes back through the payment provider via the outbox.

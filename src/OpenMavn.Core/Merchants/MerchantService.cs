@@ -130,7 +130,7 @@ public sealed partial class MerchantService(
 
     /// <summary>The merchants a user belongs to.</summary>
     public async Task<IReadOnlyList<Merchant>> ListMineAsync(Actor actor, CancellationToken cancellationToken = default) =>
-        await db.Merchants.AsNoTracking().Where(m => m.Members.Any(x => x.UserId == actor.Id)).OrderBy(m => m.Name).ToListAsync(cancellationToken);
+        await db.Merchants.AsNoTracking().Include(m => m.Members).Where(m => m.Members.Any(x => x.UserId == actor.Id)).OrderBy(m => m.Name).ToListAsync(cancellationToken);
 
     /// <summary>An operator suspends a merchant: nothing is sold or redeemed until it is reinstated.</summary>
     public async Task SuspendAsync(Actor actor, Guid merchantId, string reason, CancellationToken cancellationToken = default)

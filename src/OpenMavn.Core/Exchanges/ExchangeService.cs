@@ -106,15 +106,12 @@ public sealed partial class ExchangeService(
             async ct =>
             {
                 var now = time.GetUtcNow();
-                var offer = await LoadOpenAsync(offerId, ct);
+                // A specific offer concerns its two parties only; a campaign-wide one is shown to every holder, who
+                // may try it and is told when someone else was faster.
+                var offer = await LoadOpenAsync(offerId, o => o.CounterpartyId is null || o.OffererId == actor.Id || o.CounterpartyId == actor.Id, ct);
                 if (offer.OffererId == actor.Id)
                 {
                     throw new ConflictException("exchange.own_offer", "You cannot accept your own offer.");
-                }
-
-                if (offer.CounterpartyId is { } counterparty && counterparty != actor.Id)
-                {
-                    throw new NotFoundException("exchange.not_found", "No such offer.");
                 }
 
                 var wantedId = offer.RequestedVoucherId ?? givenVoucherId
@@ -191,12 +188,7 @@ public sealed partial class ExchangeService(
         await db.InTransactionAsync(
             async ct =>
             {
-                var offer = await LoadOpenAsync(offerId, ct);
-                if (offer.CounterpartyId != actor.Id)
-                {
-                    throw new NotFoundException("exchange.not_found", "No such offer.");
-                }
-
+                var offer = await LoadOpenAsync(offerId, o => o.CounterpartyId == actor.Id, ct);
                 offer.Status = ExchangeOfferStatus.Declined;
                 offer.ClosedAt = time.GetUtcNow();
                 await NotifyAsync(NotificationTypes.ExchangeDeclined, offer.OffererId, offer, ct);
@@ -211,12 +203,7 @@ public sealed partial class ExchangeService(
         await db.InTransactionAsync(
             async ct =>
             {
-                var offer = await LoadOpenAsync(offerId, ct);
-                if (offer.OffererId != actor.Id)
-                {
-                    throw new NotFoundException("exchange.not_found", "No such offer.");
-                }
-
+                var offer = await LoadOpenAsync(offerId, o => o.OffererId == actor.Id, ct);
                 offer.Status = ExchangeOfferStatus.Withdrawn;
                 offer.ClosedAt = time.GetUtcNow();
                 offer.CloseReason = "Withdrawn by the offerer.";
@@ -253,10 +240,18 @@ public sealed partial class ExchangeService(
         }
     }
 
-    private async Task<ExchangeOffer> LoadOpenAsync(Guid offerId, CancellationToken ct)
+    /// <summary>
+    /// Loads an open offer. One the caller may not act on is "not found" whatever its state, so its status never
+    /// tells an outsider that it exists.
+    /// </summary>
+    private async Task<ExchangeOffer> LoadOpenAsync(Guid offerId, Func<ExchangeOffer, bool> concernsCaller, CancellationToken ct)
     {
-        var offer = await db.ExchangeOffers.FirstOrDefaultAsync(o => o.Id == offerId, ct)
-            ?? throw new NotFoundException("exchange.not_found", "No such offer.");
+        var offer = await db.ExchangeOffers.FirstOrDefaultAsync(o => o.Id == offerId, ct);
+        if (offer is null || !concernsCaller(offer))
+        {
+            throw new NotFoundException("exchange.not_found", "No such offer.");
+        }
+
         if (offer.Status == ExchangeOfferStatus.Open && offer.ExpiresAt <= time.GetUtcNow())
         {
             throw new ConflictException("exchange.expired", "This offer has expired.");

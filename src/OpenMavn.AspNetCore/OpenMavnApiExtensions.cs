@@ -65,6 +65,21 @@ public static class OpenMavnApiExtensions
             .AddEntityFrameworkStores<OpenMavnDbContext>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Principals.ApiKeyScheme, null);
+
+        // An API answers 401/403; it never redirects to a login page (Identity's cookie scheme would).
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.Events.OnRedirectToLogin = context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return Task.CompletedTask;
+            };
+            o.Events.OnRedirectToAccessDenied = context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+        });
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.User, p => p.AddAuthenticationSchemes(IdentityConstants.BearerScheme, IdentityConstants.ApplicationScheme).RequireAuthenticatedUser())
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(IdentityConstants.BearerScheme, IdentityConstants.ApplicationScheme).RequireRole(OpenMavnRoles.Admin))

@@ -39,5 +39,6 @@ public sealed class SkeletonTests
 
         var noKey = await client.PostAsJsonAsync("/api/customer/orders", new { campaignId = Guid.NewGuid(), quantity = 1 });
         Assert.Equal(HttpStatusCode.BadRequest, noKey.StatusCode);
+        Assert.True((await noKey.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("Idempotency-Key", out _));
     }
 }

@@ -24,7 +24,7 @@ internal sealed class OpenMavnExceptionHandler(IProblemDetailsService problems) 
             ConflictException e => (StatusCodes.Status409Conflict, "The request conflicts with the current state.", e.Code, null),
             ProviderException e => (e.IsTransient ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway, "A provider failed.", e.Code, null),
             OpenMavnException e => (StatusCodes.Status400BadRequest, "The request is invalid.", e.Code, null),
-            BadHttpRequestException b => (b.StatusCode, "The request could not be read.", "request.malformed", JsonErrors(b)),
+            BadHttpRequestException b => (b.StatusCode, "The request could not be read.", "request.malformed", JsonErrors(b) ?? MissingIdempotencyKey(httpContext)),
             _ => (0, "", "", (IReadOnlyDictionary<string, string[]>?)null),
         };
         if (status == 0)
@@ -52,6 +52,13 @@ internal sealed class OpenMavnExceptionHandler(IProblemDetailsService problems) 
         exception.InnerException is JsonException json
             ? $"The body is not valid JSON for this request{(json.Path is null ? "" : $" at {json.Path}")}."
             : exception.Message;
+
+    private static Dictionary<string, string[]>? MissingIdempotencyKey(HttpContext context) =>
+        // The exception handler clears the endpoint; the feature keeps the one that failed.
+        context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IdempotentEndpointMetadata>() is not null
+            && !context.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName)
+            ? new Dictionary<string, string[]>(StringComparer.Ordinal) { [IdempotencyFilter.HeaderName] = ["An Idempotency-Key header of 1 to 128 printable characters is required."] }
+            : null;
 
     private static Dictionary<string, string[]>? JsonErrors(BadHttpRequestException exception)
     {

@@ -250,6 +250,20 @@ public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider t
         return await db.Campaigns.AsNoTracking().Include(c => c.Translations).Where(c => c.MerchantId == merchantId).OrderByDescending(c => c.CreatedAt).ToListAsync(cancellationToken);
     }
 
+    /// <summary>Campaigns in every state across merchants (operators only), optionally of one merchant, newest first.</summary>
+    public async Task<IReadOnlyList<Campaign>> ListAllAsync(Actor actor, Guid? merchantId = null, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        MerchantAccess.RequireAdmin(actor);
+        var query = db.Campaigns.AsNoTracking().Include(c => c.Translations).AsQueryable();
+        if (merchantId is { } id)
+        {
+            query = query.Where(c => c.MerchantId == id);
+        }
+
+        return await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 1000)).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Stores an image for a campaign (owners): PNG, JPEG or WebP, checked by its magic bytes, at most 2 MB.</summary>
     public async Task<CampaignImage> AddImageAsync(Actor actor, Guid campaignId, string contentType, byte[] content, CancellationToken cancellationToken = default)
     {

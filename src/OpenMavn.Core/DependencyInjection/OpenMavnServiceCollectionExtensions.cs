@@ -70,6 +70,7 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddScoped<ApiKeyService>();
         services.TryAddScoped<PlatformStatistics>();
         services.TryAddScoped<OpenMavn.Core.Audit.AuditLog>();
+        services.TryAddScoped<OutboxAdministration>();
 
         services.TryAddSingleton<OutboxDispatcher>();
         services.TryAddSingleton<OpenMavnJobs>();

@@ -136,7 +136,7 @@ public sealed partial class MerchantService(
     public async Task SuspendAsync(Actor actor, Guid merchantId, string reason, CancellationToken cancellationToken = default)
     {
         MerchantAccess.RequireAdmin(actor);
-        var why = RequireComment(reason);
+        var why = RequireComment(reason, "reason");
         var now = time.GetUtcNow();
         var rows = await db.Merchants.Where(m => m.Id == merchantId)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.SuspendedAt, m => m.SuspendedAt ?? now).SetProperty(m => m.SuspensionReason, why).SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
@@ -292,11 +292,11 @@ public sealed partial class MerchantService(
         !string.IsNullOrWhiteSpace(email) && email.Length <= 320 && MailAddress.TryCreate(email.Trim(), out var parsed)
         && parsed.Address == email.Trim() && parsed.Host.Contains('.', StringComparison.Ordinal);
 
-    private static string RequireComment(string comment)
+    private static string RequireComment(string comment, string field = "comment")
     {
         if (string.IsNullOrWhiteSpace(comment) || comment.Length > 2000)
         {
-            throw new ValidationFailedException("comment", "A comment of 1 to 2000 characters is required.");
+            throw new ValidationFailedException(field, $"A {field} of 1 to 2000 characters is required.");
         }
 
         return comment.Trim();

@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenMavn.Core;
 using OpenMavn.Core.Identity;
+using OpenMavn.Core.Campaigns;
 using OpenMavn.Core.Merchants;
 using OpenMavn.Core.Outbox;
 using OpenMavn.Core.Persistence;
@@ -52,6 +53,24 @@ public sealed class AuthorizationMatrixTests(MatrixFixture fixture, ITestOutputH
         new("POST", "/api/customer/orders", Access.Users, w => new { campaignId = w.CampaignId, quantity = 1 }),
         new("GET", "/api/customer/vouchers", Access.Users),
         new("GET", "/api/customer/vouchers/{voucherId:guid}", Access.CustomerOwnsIt),
+        new("GET", "/api/customer/vouchers/{voucherId:guid}/qr.png", Access.CustomerOwnsIt),
+        new("GET", "/api/customer/vouchers/{voucherId:guid}/qr.svg", Access.CustomerOwnsIt),
+        new("GET", "/api/customer/profile", Access.Users),
+        new("GET", "/api/customer/orders", Access.Users),
+        new("GET", "/api/customer/orders/{orderId:guid}", Access.CustomerOwnsIt),
+        new("GET", "/api/campaigns/{campaignId:guid}/images/{imageId:guid}", Access.Public),
+        new("POST", "/api/customer/devices", Access.Users, w => new { token = $"matrix-{Guid.NewGuid():N}", platform = "android" }),
+        new("GET", "/api/customer/devices", Access.Users),
+        new("DELETE", "/api/customer/devices/{deviceId:guid}", Access.CustomerOwnsIt),
+        new("GET", "/api/customer/gifts", Access.Users),
+        new("POST", "/api/customer/gifts/claim", Access.Users, w => new { token = "not-a-real-token" }),
+        new("POST", "/api/customer/gifts/{giftId:guid}/cancel", Access.CustomerOwnsIt),
+        new("POST", "/api/customer/vouchers/{voucherId:guid}/gift", Access.Users, w => new { recipientEmail = "" }),
+        new("GET", "/api/customer/exchanges", Access.Users),
+        new("POST", "/api/customer/exchanges", Access.Users, w => new { offeredVoucherId = w.VoucherId, requestedCampaignId = w.CampaignId }),
+        new("POST", "/api/customer/exchanges/{offerId:guid}/accept", Access.Users, w => new { }),
+        new("POST", "/api/customer/exchanges/{offerId:guid}/decline", Access.Users),
+        new("POST", "/api/customer/exchanges/{offerId:guid}/withdraw", Access.CustomerOwnsIt),
 
         // Admin API.
         new("GET", "/api/admin/merchants", Access.Admins),
@@ -405,6 +424,22 @@ public sealed partial class MatrixWorld
             await host.Services.GetRequiredService<OutboxDispatcher>().DrainAsync();
             w.FailedOutboxMessageId = await db.OutboxMessages.Where(m => m.DedupeKey == "matrix:1" && m.FailedAt != null).Select(m => m.Id).SingleAsync();
         }
+
+        // Customer A's own things: an order, a device, a pending gift of a second voucher, an open offer; an image.
+        var (secondVoucher, _) = await AdminTestKit.BuyAsync(host, w.Clients[Caller.Customer], w.CampaignId);
+        var orders = await w.Clients[Caller.Customer].GetFromJsonAsync<JsonElement>("/api/customer/orders");
+        w.RouteValues["orderId"] = orders[0].GetProperty("id").GetString()!;
+        var device = await w.Clients[Caller.Customer].PostAsJsonAsync("/api/customer/devices", new { token = $"matrix-{Guid.NewGuid():N}", platform = "ios" });
+        w.RouteValues["deviceId"] = (await device.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var gift = await ApiHost.PostIdempotentAsync(w.Clients[Caller.Customer], $"/api/customer/vouchers/{secondVoucher.Id}/gift", new { recipientEmail = $"nobody-{Guid.NewGuid():N}@example.ch" });
+        Assert.Equal(HttpStatusCode.Created, gift.StatusCode);
+        w.RouteValues["giftId"] = (await gift.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var offer = await ApiHost.PostIdempotentAsync(w.Clients[Caller.Customer], "/api/customer/exchanges", new { offeredVoucherId = w.VoucherId, requestedCampaignId = w.CampaignId });
+        Assert.Equal(HttpStatusCode.Created, offer.StatusCode);
+        w.RouteValues["offerId"] = (await offer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+        var image = await AdminTestKit.RunAsync<CampaignService, CampaignImage>(host, s => s.AddImageAsync(owner, w.CampaignId, "image/png", png));
+        w.RouteValues["imageId"] = image.Id.ToString();
 
         w.RouteValues["merchantId"] = w.MerchantId.ToString();
         w.RouteValues["campaignId"] = w.CampaignId.ToString();

@@ -73,6 +73,46 @@ public sealed class AuthorizationMatrixTests(MatrixFixture fixture, ITestOutputH
         new("POST", "/api/customer/exchanges/{offerId:guid}/withdraw", Access.CustomerOwnsIt),
 
         // Admin API.
+        // Merchant API: merchant A's routes. Bodies are chosen so that allowed callers get a 4xx validation error or a
+        // harmless change, and the world the other rows rely on (members, API keys) stays as it is.
+        new("POST", "/api/merchants/", Access.Users.With(Expect.Forbidden, Caller.Admin), w => new { }),
+        new("GET", "/api/merchants/{merchantId:guid}", Access.MerchantMembers),
+        new("PUT", "/api/merchants/{merchantId:guid}/profile", Access.MerchantOwners, w => new { }),
+        new("POST", "/api/merchants/{merchantId:guid}/kyc/submit", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/members", Access.MerchantOwners, w => new { userId = Guid.Empty, email = "", role = "Staff" }),
+        new("DELETE", "/api/merchants/{merchantId:guid}/members/{userId:guid}", Access.MerchantOwners),
+        new("PUT", "/api/merchants/{merchantId:guid}/payment-account", Access.MerchantOwners, w => new { provider = "none", accountId = "", secret = "" }),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns", Access.MerchantOwners, w => new { }),
+        new("GET", "/api/merchants/{merchantId:guid}/campaigns", Access.MerchantMembers),
+        new("GET", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}", Access.MerchantMembers),
+        new("PUT", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}", Access.MerchantOwners, w => new { }),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/publish", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/pause", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/resume", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/end", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/cancel", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/images", Access.MerchantOwners, w => new { }),
+        new("DELETE", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/images/{imageId:guid}", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/redemptions/preview", Access.MerchantStaff, w => new { code = w.VoucherCode }),
+        new("POST", "/api/merchants/{merchantId:guid}/redemptions", Access.MerchantStaff, w => new { code = w.VoucherCode }),
+        new("POST", "/api/merchants/{merchantId:guid}/redemptions/{redemptionId:guid}/reverse", Access.MerchantStaff),
+        new("GET", "/api/merchants/{merchantId:guid}/redemptions", Access.MerchantStaff),
+        new("GET", "/api/merchants/{merchantId:guid}/redemptions.csv", Access.MerchantStaff),
+        new("GET", "/api/merchants/{merchantId:guid}/sales", Access.MerchantMembers),
+        new("GET", "/api/merchants/{merchantId:guid}/sales.csv", Access.MerchantMembers),
+        new("GET", "/api/merchants/{merchantId:guid}/balance", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/api-keys", Access.MerchantOwners, w => new { name = "" }),
+        new("GET", "/api/merchants/{merchantId:guid}/api-keys", Access.MerchantOwners),
+        new("DELETE", "/api/merchants/{merchantId:guid}/api-keys/{keyId:guid}", Access.MerchantOwners),
+        new("POST", "/api/merchants/{merchantId:guid}/vouchers/{voucherId:guid}/refund", Access.MerchantOwners, w => new { reason = "" }),
+
+        // Integration API: API keys only; merchant B's key is told A's voucher does not exist.
+        new("GET", "/api/integration/campaigns", Access.AnyApiKey),
+        new("GET", "/api/integration/sales", Access.AnyApiKey),
+        new("POST", "/api/integration/redemptions/validate", Access.AnyApiKey.With(Expect.NotFound, Caller.OtherApiKey), w => new { code = w.VoucherCode }),
+        new("POST", "/api/integration/redemptions", Access.AnyApiKey.With(Expect.NotFound, Caller.OtherApiKey), w => new { code = w.VoucherCode }),
+        new("POST", "/api/integration/redemptions/{redemptionId:guid}/reverse", Access.AnyApiKey),
+
         new("GET", "/api/admin/merchants", Access.Admins),
         new("GET", "/api/admin/merchants/{merchantId:guid}", Access.Admins),
         new("POST", "/api/admin/merchants/{merchantId:guid}/kyc/approve", Access.Admins, w => new { comment = "matrix" }),
@@ -270,6 +310,12 @@ public sealed class Access
     /// <summary>Owners of merchant A and operators; staff and other users 403; anonymous callers and API keys 401.</summary>
     public static Access MerchantOwners => MerchantMembers.With(Expect.Forbidden, Caller.Staff);
 
+    /// <summary>Redemption at merchant A: its owner and staff; operators, other users 403; anonymous callers and API keys 401.</summary>
+    public static Access MerchantStaff => MerchantMembers.With(Expect.Forbidden, Caller.Admin);
+
+    /// <summary>Any merchant's API key (each sees its own merchant); users (bearer) and anonymous callers 401.</summary>
+    public static Access AnyApiKey => Public.With(Expect.Unauthorized, [Caller.Anonymous, .. SignedIn]);
+
     /// <summary>Merchant A's API key only; merchant B's key 403; users (bearer) and anonymous callers 401.</summary>
     public static Access MerchantApiKey => Public.With(Expect.Unauthorized, [Caller.Anonymous, .. SignedIn]).With(Expect.Forbidden, Caller.OtherApiKey);
 
@@ -440,6 +486,11 @@ public sealed partial class MatrixWorld
         byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
         var image = await AdminTestKit.RunAsync<CampaignService, CampaignImage>(host, s => s.AddImageAsync(owner, w.CampaignId, "image/png", png));
         w.RouteValues["imageId"] = image.Id.ToString();
+
+        // Ids that exist nowhere: allowed callers get 404, the route's own access rules decide the rest.
+        w.RouteValues["userId"] = Guid.NewGuid().ToString();
+        w.RouteValues["keyId"] = Guid.NewGuid().ToString();
+        w.RouteValues["redemptionId"] = Guid.NewGuid().ToString();
 
         w.RouteValues["merchantId"] = w.MerchantId.ToString();
         w.RouteValues["campaignId"] = w.CampaignId.ToString();

@@ -264,6 +264,17 @@ public sealed partial class CampaignService(OpenMavnDbContext db, TimeProvider t
         return await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 1000)).ToListAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// One campaign of a merchant in any state (members; operators). A campaign of another merchant is reported as not
+    /// found, so a route naming one merchant cannot reach another's campaign.
+    /// </summary>
+    public async Task<Campaign> GetForMerchantAsync(Actor actor, Guid merchantId, Guid campaignId, CancellationToken cancellationToken = default)
+    {
+        await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
+        return await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstOrDefaultAsync(c => c.Id == campaignId && c.MerchantId == merchantId, cancellationToken)
+            ?? throw new NotFoundException("campaign.not_found", "No such campaign.");
+    }
+
     /// <summary>Stores an image for a campaign (owners): PNG, JPEG or WebP, checked by its magic bytes, at most 2 MB.</summary>
     public async Task<CampaignImage> AddImageAsync(Actor actor, Guid campaignId, string contentType, byte[] content, CancellationToken cancellationToken = default)
     {

@@ -74,6 +74,13 @@ public sealed partial class MerchantService(
         return merchant;
     }
 
+    /// <summary>
+    /// Checks that <paramref name="actor"/> may act on the merchant with <paramref name="role"/> rights (operators may
+    /// always), so a caller can refuse an outsider before looking at anything else. Throws 403/404 errors.
+    /// </summary>
+    public Task EnsureAccessAsync(Actor actor, Guid merchantId, MerchantRole role, CancellationToken cancellationToken = default) =>
+        MerchantAccess.RequireAsync(db, actor, merchantId, role, cancellationToken);
+
     /// <summary>Reads a merchant (members and payment account included; the secret stays encrypted).</summary>
     public async Task<Merchant> GetAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken = default)
     {

@@ -144,7 +144,7 @@ public sealed partial class PurchaseService(
             .OrderByDescending(o => o.CreatedAt).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200)).ToListAsync(cancellationToken);
     }
 
-    /// <summary>A merchant's paid (and refunded) orders in a period, newest first (members and API keys).</summary>
+    /// <summary>A merchant's paid (and refunded) orders in a period, newest first (ties by id, so paging is stable; members and API keys).</summary>
     public async Task<IReadOnlyList<Order>> ListSalesAsync(Actor actor, Guid merchantId, DateTimeOffset? from = null, DateTimeOffset? to = null, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
     {
         await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Staff, cancellationToken);
@@ -159,7 +159,7 @@ public sealed partial class PurchaseService(
             query = query.Where(o => o.PaidAt < t);
         }
 
-        return await query.OrderByDescending(o => o.PaidAt).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 10_000)).ToListAsync(cancellationToken);
+        return await query.OrderByDescending(o => o.PaidAt).ThenByDescending(o => o.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 10_000)).ToListAsync(cancellationToken);
     }
 
     /// <summary>

@@ -195,6 +195,27 @@ public sealed partial class RedemptionService(
             .OrderByDescending(r => r.At).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 1000)).ToListAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The merchant's redemptions at or after <paramref name="from"/> and before <paramref name="to"/> (either open),
+    /// newest first; ties broken by id so that paging is stable.
+    /// </summary>
+    public async Task<IReadOnlyList<Redemption>> ListAsync(Actor actor, Guid merchantId, DateTimeOffset? from, DateTimeOffset? to, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    {
+        await RequireRedeemerAsync(actor, merchantId, cancellationToken);
+        var query = db.Redemptions.AsNoTracking().Where(r => r.MerchantId == merchantId);
+        if (from is { } f)
+        {
+            query = query.Where(r => r.At >= f);
+        }
+
+        if (to is { } t)
+        {
+            query = query.Where(r => r.At < t);
+        }
+
+        return await query.OrderByDescending(r => r.At).ThenByDescending(r => r.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 10_000)).ToListAsync(cancellationToken);
+    }
+
     private async Task RequireRedeemerAsync(Actor actor, Guid merchantId, CancellationToken cancellationToken)
     {
         if (actor.Kind == ActorKind.Admin)

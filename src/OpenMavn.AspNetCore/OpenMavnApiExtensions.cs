@@ -144,6 +144,7 @@ public static class OpenMavnApiExtensions
             o.CombineLogs = true;
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AdminBootstrapper>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DemoSeeder>());
         return builder;
     }
 

@@ -137,7 +137,13 @@ public static class OpenMavnServiceCollectionExtensions
         builder.Services.AddDbContext<OpenMavnDbContext>(configure);
         var migrate = !bool.TryParse(builder.Configuration["Storage:MigrateOnStartup"], out var m) || m;
         builder.Services.AddSingleton(new StorageSettings(kind, migrate));
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DatabaseInitializer>());
+        if (!builder.Services.Any(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DatabaseInitializer)))
+        {
+            // First of the hosted services (they start in registration order): the outbox dispatcher, the jobs and
+            // Data Protection's key ring, registered earlier by AddOpenMavn, must not query an unmigrated database.
+            builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseInitializer>());
+        }
+
         return builder;
     }
 

@@ -232,6 +232,11 @@ internal sealed class ApiOptionsValidator : IValidateOptions<OpenMavnApiOptions>
             failures.Add("OpenMavn:Api:MaxRequestBodyBytes must be between 1 KiB and 100 MiB.");
         }
 
+        if (!options.InvitationUrl.Contains("{code}", StringComparison.Ordinal) || !options.InvitationUrl.Contains("{email}", StringComparison.Ordinal))
+        {
+            failures.Add("OpenMavn:Api:InvitationUrl must contain {email} and {code}.");
+        }
+
         if ((options.AdminEmail is null) != (options.AdminPassword is null))
         {
             failures.Add("OpenMavn:Api:AdminEmail and AdminPassword go together.");

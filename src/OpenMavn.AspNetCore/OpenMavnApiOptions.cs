@@ -21,6 +21,12 @@ public sealed class OpenMavnApiOptions
     /// <summary>Password of that operator. Keep it in user secrets or the environment, never in appsettings.json.</summary>
     public string? AdminPassword { get; set; }
 
+    /// <summary>
+    /// Link in staff invitations to people without an account; <c>{email}</c> and <c>{code}</c> are replaced (the
+    /// code is an Identity password-reset code for <c>POST /api/auth/resetPassword</c>).
+    /// </summary>
+    public string InvitationUrl { get; set; } = "https://localhost/invitations/accept?email={email}&code={code}";
+
     /// <summary>Seed a demo merchant, campaign and customer at start-up (Development only).</summary>
     public bool SeedDemo { get; set; }
 }

@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using OpenMavn.AspNetCore.Http;
 using OpenMavn.Core;
 using OpenMavn.Core.Accounts;
@@ -149,8 +151,9 @@ public static class MerchantApi
     public sealed record MerchantProfileRequest(string? Name, string? Email, string? TimeZoneId, string? Language, string? Address, string? City, double? Latitude, double? Longitude);
 
     /// <summary>A member to add.</summary>
-    /// <param name="UserId">The user's id (from <c>GET /api/me</c> after they signed up).</param>
-    /// <param name="Email">The user's email; defaults to the account's, and must match it when given.</param>
+    /// <param name="UserId">The user's id (from <c>GET /api/me</c> after they signed up); or leave it out and invite by email.</param>
+    /// <param name="Email">With a user id: must match the account's. Without: the person to invite (a new person gets an
+    /// account and a link to set a password).</param>
     /// <param name="Role">Staff (default) or Owner.</param>
     public sealed record MemberRequest(Guid? UserId, string? Email, MerchantRole? Role);
 
@@ -379,25 +382,61 @@ public static class MerchantApi
         return TypedResults.Ok(MerchantView.From(await merchants.GetAsync(actor, merchantId, cancellationToken)));
     }
 
-    private static async Task<Ok<MerchantView>> AddMemberAsync(Guid merchantId, MemberRequest request, HttpContext http, MerchantService merchants, UserManager<OpenMavnUser> users, CancellationToken cancellationToken)
+    private static async Task<Ok<MerchantView>> AddMemberAsync(
+        Guid merchantId,
+        MemberRequest request,
+        HttpContext http,
+        MerchantService merchants,
+        UserManager<OpenMavnUser> users,
+        IOptions<OpenMavnApiOptions> options,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var actor = http.User.AsMember();
 
         // Owners only past this point, so nobody else learns anything about accounts.
         await merchants.EnsureAccessAsync(actor, merchantId, MerchantRole.Owner, cancellationToken);
-        var user = request.UserId is { } userId && userId != Guid.Empty ? await users.FindByIdAsync(userId.ToString()) : null;
-        if (user is null)
+        string? invitationLink = null;
+        OpenMavnUser? user;
+        if (request.UserId is { } userId && userId != Guid.Empty)
         {
-            throw new ValidationFailedException("userId", "The id of a signed-up user is required (they find it with GET /api/me).");
+            user = await users.FindByIdAsync(userId.ToString())
+                ?? throw new ValidationFailedException("userId", "No signed-up user has this id (they find it with GET /api/me).");
+            if (request.Email is not null && !string.Equals(request.Email.Trim(), user.Email, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ValidationFailedException("email", "This is not the email of that user.");
+            }
+        }
+        else
+        {
+            // Invitation by email: an existing account is added as it is; a new person gets an account without a
+            // password and a link to set one (an Identity password-reset code), sent through the outbox.
+            if (!MerchantService.IsEmail(request.Email))
+            {
+                throw new ValidationFailedException("email", "Give the userId of a signed-up user, or the email address to invite.");
+            }
+
+            var email = request.Email!.Trim();
+            user = await users.FindByEmailAsync(email);
+            if (user is null)
+            {
+                // No password until the link is used, and the link only reaches this mailbox: holding it proves the
+                // address, which Identity's resetPassword requires to be confirmed.
+                user = new OpenMavnUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true };
+                var created = await users.CreateAsync(user);
+                if (!created.Succeeded)
+                {
+                    throw new ValidationFailedException("email", string.Join(" ", created.Errors.Select(e => e.Description)));
+                }
+
+                var code = WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(await users.GeneratePasswordResetTokenAsync(user)));
+                invitationLink = options.Value.InvitationUrl
+                    .Replace("{email}", Uri.EscapeDataString(email), StringComparison.Ordinal)
+                    .Replace("{code}", Uri.EscapeDataString(code), StringComparison.Ordinal);
+            }
         }
 
-        if (request.Email is not null && !string.Equals(request.Email.Trim(), user.Email, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ValidationFailedException("email", "This is not the email of that user.");
-        }
-
-        await merchants.AddMemberAsync(actor, merchantId, user.Id, request.Email ?? user.Email ?? "", request.Role ?? MerchantRole.Staff, cancellationToken);
+        await merchants.AddMemberAsync(actor, merchantId, user.Id, user.Email ?? request.Email ?? "", request.Role ?? MerchantRole.Staff, cancellationToken, invitationLink);
         return TypedResults.Ok(MerchantView.From(await merchants.GetAsync(actor, merchantId, cancellationToken)));
     }
 

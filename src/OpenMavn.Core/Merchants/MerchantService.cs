@@ -165,8 +165,11 @@ public sealed partial class MerchantService(
         }
     }
 
-    /// <summary>Adds (or changes the role of) a member. Owners only.</summary>
-    public async Task AddMemberAsync(Actor actor, Guid merchantId, Guid userId, string email, MerchantRole role, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Adds (or changes the role of) a member. Owners only. With <paramref name="invitationLink"/>, the new member is
+    /// sent an invitation (through the outbox, in the same transaction) carrying that link.
+    /// </summary>
+    public async Task AddMemberAsync(Actor actor, Guid merchantId, Guid userId, string email, MerchantRole role, CancellationToken cancellationToken = default, string? invitationLink = null)
     {
         await MerchantAccess.RequireAsync(db, actor, merchantId, MerchantRole.Owner, cancellationToken);
         new Validator()
@@ -192,6 +195,17 @@ public sealed partial class MerchantService(
 
                     member.Role = role;
                     member.Email = NormalizeEmail(email);
+                }
+
+                if (invitationLink is not null)
+                {
+                    var merchant = await db.Merchants.AsNoTracking().FirstAsync(m => m.Id == merchantId, ct);
+                    outbox.Notify(new NotificationMessage(
+                        NotificationTypes.StaffInvited,
+                        new NotificationRecipient(userId, NormalizeEmail(email), null),
+                        merchant.Language,
+                        new Dictionary<string, string> { ["merchantName"] = merchant.Name, ["role"] = role.ToString(), ["link"] = invitationLink },
+                        $"invite:{merchantId:N}:{userId:N}:{time.GetUtcNow().UtcTicks}"));
                 }
             },
             cancellationToken);
@@ -295,7 +309,8 @@ public sealed partial class MerchantService(
 
     internal static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 
-    internal static bool IsEmail(string? email) =>
+    /// <summary>True for a plausible email address (one address, a dot in the domain, at most 320 characters).</summary>
+    public static bool IsEmail(string? email) =>
         !string.IsNullOrWhiteSpace(email) && email.Length <= 320 && MailAddress.TryCreate(email.Trim(), out var parsed)
         && parsed.Address == email.Trim() && parsed.Host.Contains('.', StringComparison.Ordinal);
 

@@ -71,6 +71,9 @@ public static class NotificationTypes
     /// <summary>A merchant sold vouchers.</summary>
     public const string MerchantSale = "merchant.sale";
 
+    /// <summary>Someone was invited to a merchant's staff (with a link to set their password when new).</summary>
+    public const string StaffInvited = "merchant.staff_invited";
+
     /// <summary>A merchant's KYC review was decided.</summary>
     public const string MerchantKycDecided = "merchant.kyc_decided";
 }

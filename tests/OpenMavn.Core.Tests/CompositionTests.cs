@@ -53,7 +53,7 @@ public sealed class CompositionTests : IDisposable
         using var scope = provider.CreateScope();
         var handlers = scope.ServiceProvider.GetServices<IOutboxHandler>().ToList();
         Assert.Equal(
-            new[] { OutboxTypes.LedgerRecord, OutboxTypes.Notification, OutboxTypes.PaymentCancelCheckout, OutboxTypes.PaymentRefund },
+            new[] { OutboxTypes.LedgerRecord, OutboxTypes.Notification, OutboxTypes.PaymentCancelCheckout, OutboxTypes.PaymentRefund, OutboxTypes.PaymentWebhook },
             handlers.Select(h => h.Type).Order(StringComparer.Ordinal));
         Assert.Equal(20, provider.GetRequiredService<IOptions<OpenMavnOptions>>().Value.MaxOrderQuantity);
     }

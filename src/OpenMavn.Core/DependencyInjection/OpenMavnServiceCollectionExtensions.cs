@@ -78,6 +78,7 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IOutboxHandler, NotificationOutboxHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IOutboxHandler, RefundOutboxHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IOutboxHandler, CancelCheckoutOutboxHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IOutboxHandler, WebhookOutboxHandler>());
         services.AddHostedService<OpenMavnBackgroundService>();
 
         services.TryAddSingleton<DatabaseVoucherLedger>();

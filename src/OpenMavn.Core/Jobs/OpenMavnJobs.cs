@@ -18,7 +18,8 @@ namespace OpenMavn.Core.Jobs;
 /// <param name="GiftsDelivered">Scheduled gifts delivered.</param>
 /// <param name="OffersExpired">Exchange offers lapsed.</param>
 /// <param name="CampaignsEnded">Fixed-date campaigns ended because their vouchers' validity is over.</param>
-public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded);
+/// <param name="RefundsCompleted">Pending refunds the provider has now finished.</param>
+public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded, int RefundsCompleted);
 
 /// <summary>
 /// The periodic jobs (reservation expiry, payment polling, voucher expiry, gift delivery, offer expiry, ending
@@ -36,7 +37,8 @@ public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
         var gifts = await InScopeAsync<GiftService>(s => s.DeliverDueAsync(cancellationToken));
         var offers = await InScopeAsync<ExchangeService>(s => s.ExpireDueAsync(cancellationToken));
         var campaigns = await InScopeAsync<CampaignService>(s => s.EndLapsedAsync(cancellationToken));
-        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns);
+        var refunds = await InScopeAsync<PurchaseService>(s => s.CompletePendingRefundsAsync(cancellationToken));
+        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns, refunds);
     }
 
     private async Task<int> InScopeAsync<T>(Func<T, Task<int>> job)

@@ -191,6 +191,124 @@ public sealed partial class PurchaseService(
         return await RefreshPaymentAsync(order.Id, cancellationToken);
     }
 
+    /// <summary>
+    /// Receives a webhook fast: the provider parses it into a hint, which is queued in the outbox under the hint's
+    /// dedupe key (Payrexx: transaction uuid + status), so a repeated delivery is dropped and the verification (re-reading
+    /// the payment from the provider) happens in the background with retries. Answer the provider with 200 whatever
+    /// this returns, except when it throws.
+    /// </summary>
+    public async Task<WebhookReceipt> QueueWebhookAsync(string providerName, PaymentWebhookRequest request, CancellationToken cancellationToken = default)
+    {
+        if (!providers.TryGet(providerName, out var provider))
+        {
+            throw new NotFoundException("payment.provider_unknown", $"No payment provider '{providerName}'.");
+        }
+
+        var hint = await provider.ParseWebhookAsync(request, cancellationToken);
+        if (hint is null || (hint.OrderId is null && hint.ProviderPaymentId is null))
+        {
+            return WebhookReceipt.Ignored;
+        }
+
+        var dedupeKey = $"webhook:{provider.Name}:{hint.DedupeKey}";
+        if (dedupeKey.Length > 200)
+        {
+            dedupeKey = "webhook:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dedupeKey)));
+        }
+
+        if (await db.OutboxMessages.AnyAsync(m => m.DedupeKey == dedupeKey, cancellationToken))
+        {
+            return WebhookReceipt.Duplicate;
+        }
+
+        outbox.Add(OutboxTypes.PaymentWebhook, new WebhookPayload(provider.Name, hint.OrderId, hint.ProviderPaymentId, hint.DedupeKey), dedupeKey);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The same delivery arrived twice at once: the other one queued it.
+            db.ChangeTracker.Clear();
+            return WebhookReceipt.Duplicate;
+        }
+
+        return WebhookReceipt.Queued;
+    }
+
+    /// <summary>Verifies and applies a queued webhook hint (the outbox's handler calls this).</summary>
+    internal async Task<PaymentApplication> ApplyWebhookHintAsync(WebhookPayload hint, CancellationToken cancellationToken)
+    {
+        var order = hint.OrderId is { } orderId
+            ? await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
+            : await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.PaymentProvider == hint.Provider && o.ProviderPaymentId == hint.ProviderPaymentId, cancellationToken);
+        if (order is null || !string.Equals(order.PaymentProvider, hint.Provider, StringComparison.OrdinalIgnoreCase))
+        {
+            LogWebhookUnknown(logger, hint.Provider, hint.DedupeKey);
+            return PaymentApplication.UnknownOrder;
+        }
+
+        return await RefreshPaymentAsync(order.Id, cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes refunds the provider accepted but had not finished (Payrexx <c>refund_pending</c>): once the payment
+    /// reads refunded or partially refunded, the refund is completed and the customer told. Safe on several hosts.
+    /// </summary>
+    public async Task<int> CompletePendingRefundsAsync(CancellationToken cancellationToken = default)
+    {
+        var pending = await db.Refunds.AsNoTracking().Where(r => r.Status == RefundStatus.Pending).OrderBy(r => r.CreatedAt).Take(100).ToListAsync(cancellationToken);
+        var completed = 0;
+        foreach (var refund in pending)
+        {
+            var order = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == refund.OrderId, cancellationToken);
+            try
+            {
+                var (provider, credentials) = await ProviderForAsync(order.MerchantId, order.PaymentProvider!, cancellationToken);
+                var report = await provider.GetPaymentAsync(credentials, order.ProviderPaymentId!, cancellationToken);
+                if (report.Status is not (PaymentStatus.Refunded or PaymentStatus.PartiallyRefunded))
+                {
+                    continue;
+                }
+            }
+            catch (ProviderException ex)
+            {
+                LogPollFailed(logger, order.Id, ex.Message);
+                continue;
+            }
+
+            var done = await db.InTransactionAsync(
+                async ct =>
+                {
+                    var tracked = await db.Refunds.FirstAsync(r => r.Id == refund.Id, ct);
+                    if (tracked.Status != RefundStatus.Pending)
+                    {
+                        return false;
+                    }
+
+                    tracked.Status = RefundStatus.Completed;
+                    tracked.ClosedAt = time.GetUtcNow();
+                    if (tracked.VoucherId is null)
+                    {
+                        await db.Orders.Where(o => o.Id == order.Id && o.Status == OrderStatus.RefundPending)
+                            .ExecuteUpdateAsync(x => x.SetProperty(o => o.Status, OrderStatus.Refunded).SetProperty(o => o.Version, o => o.Version + 1), ct);
+                    }
+
+                    var customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == order.CustomerId, ct);
+                    if (customer is not null)
+                    {
+                        outbox.Notify(VoucherService.RefundMessage(tracked, customer));
+                    }
+
+                    return true;
+                },
+                cancellationToken);
+            completed += done ? 1 : 0;
+        }
+
+        return completed;
+    }
+
     /// <summary>Asks the provider for an order's payment state and applies it (polling fallback, sandbox, webhooks).</summary>
     public async Task<PaymentApplication> RefreshPaymentAsync(Guid orderId, CancellationToken cancellationToken = default)
     {
@@ -654,6 +772,26 @@ public sealed partial class PurchaseService(
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Polling the payment of order {OrderId} failed: {Reason}")]
     private static partial void LogPollFailed(ILogger logger, Guid orderId, string reason);
 }
+
+/// <summary>What became of a received webhook.</summary>
+public enum WebhookReceipt
+{
+    /// <summary>Queued for verification.</summary>
+    Queued = 0,
+
+    /// <summary>The same delivery (same dedupe key) was received before.</summary>
+    Duplicate = 1,
+
+    /// <summary>The body names no payment.</summary>
+    Ignored = 2,
+}
+
+/// <summary>Outbox payload: a webhook hint to verify.</summary>
+/// <param name="Provider">Provider name.</param>
+/// <param name="OrderId">Our order id, when the webhook named it.</param>
+/// <param name="ProviderPaymentId">The provider's payment id, when the webhook named it.</param>
+/// <param name="DedupeKey">The provider's dedupe key.</param>
+public sealed record WebhookPayload(string Provider, Guid? OrderId, string? ProviderPaymentId, string DedupeKey);
 
 /// <summary>Outbox payload: perform refund <paramref name="RefundId"/>.</summary>
 /// <param name="RefundId">The refund.</param>

@@ -115,3 +115,15 @@ internal sealed class CancelCheckoutOutboxHandler(PurchaseService purchases) : I
         await provider.CancelCheckoutAsync(credentials, payload.ProviderPaymentId, cancellationToken);
     }
 }
+
+/// <summary>Verifies a queued webhook hint with the provider and applies it.</summary>
+internal sealed class WebhookOutboxHandler(PurchaseService purchases) : IOutboxHandler
+{
+    public string Type => OutboxTypes.PaymentWebhook;
+
+    public async Task HandleAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var payload = JsonSerializer.Deserialize<WebhookPayload>(message.Payload, OutboxWriter.Json)!;
+        await purchases.ApplyWebhookHintAsync(payload, cancellationToken);
+    }
+}

@@ -17,6 +17,9 @@ public static class OutboxTypes
     /// <summary>A refund to perform with the payment provider.</summary>
     public const string PaymentRefund = "payment.refund";
 
+    /// <summary>A payment webhook hint to verify with the provider and apply.</summary>
+    public const string PaymentWebhook = "payment.webhook";
+
     /// <summary>An expired checkout to cancel at the payment provider.</summary>
     public const string PaymentCancelCheckout = "payment.cancel-checkout";
 }

@@ -293,6 +293,17 @@ public sealed class StandInContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Parallel_creates_get_distinct_ids_and_are_all_recorded()
+    {
+        var created = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => CreateGatewayAsync($"VOUCHER-P{i}", 100 + i)));
+
+        var ids = created.Select(c => c.GetProperty("id").GetInt32()).ToList();
+        Assert.Equal(40, ids.Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, 40), ids.Order());
+        Assert.Equal(40, _payrexx.Requests.Count(r => r.Method == "POST"));
+    }
+
+    [Fact]
     public async Task Delete_removes_a_gateway_and_an_unknown_one_is_404()
     {
         var id = (await CreateGatewayAsync("VOUCHER-3", 100)).GetProperty("id").GetInt32();

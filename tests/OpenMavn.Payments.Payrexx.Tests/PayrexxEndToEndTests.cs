@@ -259,6 +259,39 @@ public sealed class PayrexxEndToEndTests
     }
 
     [Fact]
+    public async Task Wrong_credentials_are_refused_when_connecting_so_the_merchant_cannot_publish()
+    {
+        await using var shop = await Shop.StartAsync();
+        var owner = Actor.Member(Guid.NewGuid());
+        var merchant = await shop.UseAsync<MerchantService, Merchant>(s => s.RegisterAsync(owner, new RegisterMerchant("Bäckerei Mond", "mond@example.ch", "CH", "Europe/Zurich", "de")));
+
+        var error = await Assert.ThrowsAsync<ValidationFailedException>(() =>
+            shop.UseAsync<MerchantService, bool>(async s => { await s.ConnectPaymentAccountAsync(owner, merchant.Id, "payrexx", Instance, "not-the-secret"); return true; }));
+
+        Assert.Equal("secret", Assert.Single(error.Errors.Keys));
+        Assert.Contains(shop.Payrexx.Requests, r => r.PathAndQuery.Contains("/SignatureCheck/", StringComparison.Ordinal));
+        Assert.Null((await shop.UseAsync<MerchantService, Merchant>(s => s.GetAsync(owner, merchant.Id))).PaymentAccount);
+    }
+
+    [Fact]
+    public async Task An_expired_reservation_deletes_its_Payrexx_gateway_and_returns_the_stock()
+    {
+        await using var shop = await Shop.StartAsync();
+        var customer = await shop.CustomerAsync();
+        var (orderId, gatewayId) = await shop.OrderAsync(customer, 3);
+        var lapsed = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await shop.QueryAsync(db => db.Orders.Where(o => o.Id == orderId).ExecuteUpdateAsync(x => x.SetProperty(o => o.ReservationExpiresAt, lapsed)));
+
+        Assert.Equal(1, (await shop.App.Services.GetRequiredService<OpenMavnJobs>().RunOnceAsync()).ReservationsExpired);
+        await shop.DrainAsync();
+
+        Assert.True(shop.Payrexx.GetGateway(gatewayId).Deleted);
+        Assert.Contains(shop.Payrexx.Requests, r => r.Method == "DELETE" && r.PathAndQuery.Contains($"/Gateway/{gatewayId}/", StringComparison.Ordinal));
+        Assert.Equal(OrderStatus.Expired, (await shop.QueryAsync(db => db.Orders.AsNoTracking().FirstAsync(o => o.Id == orderId))).Status);
+        Assert.Equal(0, (await shop.QueryAsync(db => db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == shop.CampaignId))).Reserved);
+    }
+
+    [Fact]
     public async Task A_live_deployment_refuses_a_test_mode_payment()
     {
         await using var shop = await Shop.StartAsync(environment: "Production");

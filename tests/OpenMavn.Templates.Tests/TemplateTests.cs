@@ -48,6 +48,30 @@ public sealed class TemplateTests(TemplateWorkspace workspace) : IClassFixture<T
     }
 
     [Fact]
+    public async Task A_payrexx_host_builds_starts_and_keeps_the_sandbox_for_development_only()
+    {
+        var project = await workspace.GenerateAsync("Acme.Payrexx", "--payments", "payrexx", "--local-packages", workspace.Packages);
+        var csproj = await File.ReadAllTextAsync(Path.Combine(project, "Acme.Payrexx.csproj"));
+        Assert.Contains("<PackageReference Include=\"OpenMavn.Payments.Payrexx\" Version=\"$(OpenMavnVersion)\" />", csproj, StringComparison.Ordinal);
+        var program = await File.ReadAllTextAsync(Path.Combine(project, "Program.cs"));
+        Assert.Contains(".AddPayrexxPayments()", program, StringComparison.Ordinal);
+        Assert.Contains("openMavn.AddSandboxPayments();", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("#if", program, StringComparison.Ordinal);
+        var settings = await File.ReadAllTextAsync(Path.Combine(project, "appsettings.json"));
+        Assert.Contains("\"Payrexx\": {", settings, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Sandbox\": {", settings, StringComparison.Ordinal);
+
+        await workspace.BuildAsync(project);
+
+        await using var host = await GeneratedHost.StartAsync(workspace, project, "Acme.Payrexx");
+        using var client = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal("Healthy", await (await GeneratedHost.PollAsync(client, "/health/ready")).Content.ReadAsStringAsync());
+        var openapi = await (await GeneratedHost.PollAsync(client, "/openapi/v1.json")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(openapi.GetProperty("paths").TryGetProperty("/webhooks/payments/{provider}", out _));
+        Assert.DoesNotContain("fail:", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_sqlserver_host_is_generated_with_its_package_and_builds()
     {
         // No SQL Server runs on this machine: the host is built, not started.
@@ -95,7 +119,6 @@ public sealed class TemplateTests(TemplateWorkspace workspace) : IClassFixture<T
 
     [Theory]
     [InlineData("--database", "postgres")]
-    [InlineData("--payments", "payrexx")]
     [InlineData("--ledger", "ethereum")]
     public async Task A_provider_the_template_does_not_offer_yet_is_refused(string option, string value)
     {

@@ -39,6 +39,7 @@ public sealed class TemplateWorkspace : IAsyncLifetime
             "src/OpenMavn.Core/OpenMavn.Core.csproj",
             "src/OpenMavn.AspNetCore/OpenMavn.AspNetCore.csproj",
             "src/OpenMavn.Storage.SqlServer/OpenMavn.Storage.SqlServer.csproj",
+            "src/OpenMavn.Payments.Payrexx/OpenMavn.Payments.Payrexx.csproj",
             "templates/OpenMavn.Templates.csproj",
         })
         {

@@ -5,7 +5,11 @@ using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
+#if (UsePayrexxPayments)
+var openMavn = builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
+#else
 builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
+#endif
 #if (UseSqlServer)
     .AddSqlServerStorage()      // SQL Server at OpenMavn:Storage:ConnectionString; several hosts may share it
 #else
@@ -13,12 +17,21 @@ builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
 #endif
 #if (UseSandboxPayments)
     .AddSandboxPayments()       // moves no money; refused in Production unless OpenMavn:Payments:Sandbox:AllowInProduction
+#elif (UsePayrexxPayments)
+    .AddPayrexxPayments()       // each merchant connects its own Payrexx instance (OpenMavn:Payments:Payrexx)
 #endif
 #if (UseDatabaseLedger)
     .AddDatabaseLedger()        // a hash-chained ledger of every voucher event, in the same database
 #endif
     .AddOpenMavnApis();         // the HTTP APIs, sign-in, OpenAPI, health checks (and the demo in Development)
 
+#if (UsePayrexxPayments)
+if (builder.Environment.IsDevelopment())
+{
+    openMavn.AddSandboxPayments(); // the demo and local trials pay on the sandbox page; merchants choose Payrexx
+}
+
+#endif
 var app = builder.Build();
 
 if (app.Environment.IsDevelopment())

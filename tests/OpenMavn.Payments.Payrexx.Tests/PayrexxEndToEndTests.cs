@@ -59,8 +59,11 @@ public sealed class PayrexxEndToEndTests
 
         public Guid MerchantOwner { get; private set; }
 
+        public LogCapture Logs { get; private set; } = new();
+
         public static async Task<Shop> StartAsync(string environment = "Development", PayrexxAuthScheme scheme = PayrexxAuthScheme.ApiKey)
         {
+            var logs = new LogCapture();
             var payrexx = await PayrexxStandIn.StartAsync();
             payrexx.AddInstance(Instance, Secret);
             var directory = Path.Combine(Path.GetTempPath(), "openmavn-payrexx-e2e", Guid.NewGuid().ToString("N"));
@@ -68,6 +71,7 @@ public sealed class PayrexxEndToEndTests
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = directory });
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["OpenMavn:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "openmavn.db")}",
@@ -96,7 +100,7 @@ public sealed class PayrexxEndToEndTests
                 [new CampaignText("de", "Kaffee-Gutschein"), new CampaignText("en", "Coffee voucher")], "de", "CHF", 5000, 4500, VoucherKind.SingleUse, 100,
                 null, null, null, ValidityKind.DaysAfterPurchase, null, 365, true, true));
             await campaigns.PublishAsync(owner, campaign.Id);
-            return new Shop(app, address, payrexx, directory, campaign.Id) { MerchantOwner = owner.Id };
+            return new Shop(app, address, payrexx, directory, campaign.Id) { MerchantOwner = owner.Id, Logs = logs };
         }
 
         public async Task<HttpClient> CustomerAsync()
@@ -291,6 +295,29 @@ public sealed class PayrexxEndToEndTests
         Assert.Equal(0, (await shop.QueryAsync(db => db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == shop.CampaignId))).Reserved);
     }
 
+    [Theory]
+    [InlineData(PayrexxAuthScheme.ApiKey)]
+    [InlineData(PayrexxAuthScheme.Signature)]
+    public async Task The_Payrexx_secret_never_reaches_a_log_line(PayrexxAuthScheme scheme)
+    {
+        await using var shop = await Shop.StartAsync(scheme: scheme);
+        var customer = await shop.CustomerAsync();
+        var (orderId, gatewayId) = await shop.OrderAsync(customer, 1);
+        shop.Payrexx.Pay(gatewayId);
+        await shop.PostWebhookAsync(shop.Payrexx.BuildWebhook(gatewayId, "confirmed"));
+        await shop.DrainAsync();
+        var voucher = await shop.QueryAsync(db => db.Vouchers.AsNoTracking().FirstAsync(v => v.OrderId == orderId));
+        await shop.UseAsync<VoucherService, Refund>(s => s.RefundAsync(Actor.Member(shop.MerchantOwner), voucher.Id, "test"));
+        shop.Payrexx.FailNext(500);
+        await shop.DrainAsync();
+        await shop.App.Services.GetRequiredService<OpenMavnJobs>().RunOnceAsync();
+        await shop.DrainAsync();
+
+        var lines = shop.Logs.Lines;
+        Assert.True(lines.Count > 20, $"only {lines.Count} log lines were captured");
+        Assert.DoesNotContain(lines, l => l.Contains(Secret, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_live_deployment_refuses_a_test_mode_payment()
     {
@@ -304,5 +331,33 @@ public sealed class PayrexxEndToEndTests
 
         Assert.Equal(0, await shop.QueryAsync(db => db.Vouchers.CountAsync(v => v.OrderId == orderId)));
         Assert.Equal(OrderStatus.PendingPayment, (await shop.QueryAsync(db => db.Orders.AsNoTracking().FirstAsync(o => o.Id == orderId))).Status);
+    }
+}
+
+/// <summary>Captures every formatted log line, with its structured values and exception.</summary>
+internal sealed class LogCapture : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => _lines.ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} [{values}] {exception}");
+        }
     }
 }

@@ -214,6 +214,20 @@ public static class Policies
 /// <summary>Marks endpoints that look up voucher codes: limited per IP as well as per user.</summary>
 public sealed class CodeLookupMetadata;
 
+/// <summary>Endpoint conventions of the APIs.</summary>
+public static class CodeLookupEndpointExtensions
+{
+    /// <summary>
+    /// Limits an endpoint that looks up voucher codes both per user (or API key) and per IP, so guessing is throttled
+    /// however many accounts or addresses are used.
+    /// </summary>
+    public static RouteHandlerBuilder LimitCodeLookups(this RouteHandlerBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.RequireRateLimiting(OpenMavnApiExtensions.CodesPolicy).WithMetadata(new CodeLookupMetadata());
+    }
+}
+
 /// <summary>Marks endpoints that accept bodies above the default limit (image uploads).</summary>
 public sealed class LargeBodyMetadata;
 

@@ -51,7 +51,7 @@ public static class AdminApi
         admin.MapPost("/campaigns/{campaignId:guid}/cancel", CancelCampaignAsync).WithName("AdminCancelCampaign").WithSummary("Cancels a campaign that has neither reservations nor sales.");
 
         admin.MapGet("/vouchers/by-code/{code}", FindVoucherByCodeAsync)
-            .RequireRateLimiting(OpenMavnApiExtensions.CodesPolicy).WithMetadata(new CodeLookupMetadata())
+            .LimitCodeLookups()
             .WithName("AdminFindVoucherByCode").WithSummary("Finds a voucher by its code (any grouping or case) with its full history.");
         admin.MapGet("/vouchers/{voucherId:guid}", GetVoucherAsync).WithName("AdminGetVoucher").WithSummary("One voucher with its full history and ledger receipts.");
         admin.MapPost("/vouchers/{voucherId:guid}/refund", RefundVoucherAsync).RequireIdempotencyKey()

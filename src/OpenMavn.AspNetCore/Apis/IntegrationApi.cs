@@ -25,11 +25,11 @@ public static class IntegrationApi
 
         var group = app.MapGroup("/api/integration").WithTags("Integration").RequireAuthorization(Policies.ApiKey);
         group.MapPost("/redemptions/validate", ValidateAsync)
-            .RequireRateLimiting(OpenMavnApiExtensions.CodesPolicy).WithMetadata(new CodeLookupMetadata())
+            .LimitCodeLookups()
             .WithName("IntegrationValidateCode").WithSummary("Shows what redeeming a code would do; changes nothing.");
         group.MapPost("/redemptions", RedeemAsync)
             .RequireIdempotencyKey()
-            .RequireRateLimiting(OpenMavnApiExtensions.CodesPolicy).WithMetadata(new CodeLookupMetadata())
+            .LimitCodeLookups()
             .WithName("IntegrationRedeem").WithSummary("Redeems a voucher of the key's merchant exactly once; the same Idempotency-Key returns the same receipt.");
         group.MapPost("/redemptions/{redemptionId:guid}/reverse", ReverseAsync).WithName("IntegrationReverseRedemption").WithSummary("Reverses a redemption of the key's merchant within the reversal window.");
         group.MapGet("/campaigns", ListCampaignsAsync).WithName("IntegrationListCampaigns").WithSummary("The key's merchant's campaigns in every state.");

@@ -104,11 +104,11 @@ public static class MerchantApi
         group.MapDelete("/{merchantId:guid}/campaigns/{campaignId:guid}/images/{imageId:guid}", DeleteImageAsync).WithName("DeleteCampaignImage").WithSummary("Deletes a campaign image (owners).");
 
         group.MapPost("/{merchantId:guid}/redemptions/preview", PreviewAsync)
-            .RequireRateLimiting(OpenMavnApiExtensions.CodesPolicy).WithMetadata(new CodeLookupMetadata())
+            .LimitCodeLookups()
             .WithName("PreviewRedemption").WithSummary("Shows what redeeming a code would do; changes nothing (staff).");
         group.MapPost("/{merchantId:guid}/redemptions", RedeemAsync)
             .RequireIdempotencyKey()
-            .RequireRateLimiting(OpenMavnApiExtensions.CodesPolicy).WithMetadata(new CodeLookupMetadata())
+            .LimitCodeLookups()
             .WithName("Redeem").WithSummary("Redeems a voucher of this merchant exactly once; the same Idempotency-Key returns the same receipt (staff).");
         group.MapPost("/{merchantId:guid}/redemptions/{redemptionId:guid}/reverse", ReverseAsync).WithName("ReverseRedemption").WithSummary("Reverses a redemption of this merchant within the reversal window (staff).");
         group.MapGet("/{merchantId:guid}/redemptions", ListRedemptionsAsync).WithName("ListRedemptions").WithSummary("The merchant's redemptions in a period, newest first (staff).");

@@ -319,6 +319,37 @@ public sealed class PayrexxEndToEndTests
     }
 
     [Fact]
+    public async Task A_failed_gateway_create_is_never_retried_blindly_the_order_fails_and_its_stock_returns()
+    {
+        await using var shop = await Shop.StartAsync();
+        var customer = await shop.CustomerAsync();
+        shop.Payrexx.FailNext(500);
+        HttpRequestMessage Request()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/customer/orders") { Content = JsonContent.Create(new { campaignId = shop.CampaignId, quantity = 2 }) };
+            request.Headers.Add("Idempotency-Key", "order-after-a-payrexx-outage");
+            return request;
+        }
+
+        var failed = await customer.SendAsync(Request());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.Equal("application/problem+json", failed.Content.Headers.ContentType?.MediaType);
+
+        // The client retries with the same key: it gets the failed order back, and Payrexx sees no second create.
+        var replay = await customer.SendAsync(Request());
+        var order = await replay.Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.True(replay.StatusCode == HttpStatusCode.Created, order.ToString());
+        Assert.Equal("Failed", order.GetProperty("status").GetString());
+        Assert.Single(shop.Payrexx.Requests, r => r.Method == "POST" && r.PathAndQuery.Contains("/Gateway/", StringComparison.Ordinal));
+        Assert.Equal(0, (await shop.QueryAsync(db => db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == shop.CampaignId))).Reserved);
+
+        // A new order (new key) gets its own gateway.
+        var (_, gatewayId) = await shop.OrderAsync(customer, 2);
+        Assert.Equal(2, shop.Payrexx.Requests.Count(r => r.Method == "POST" && r.PathAndQuery.Contains("/Gateway/", StringComparison.Ordinal)));
+        Assert.False(shop.Payrexx.GetGateway(gatewayId).Deleted);
+    }
+
+    [Fact]
     public async Task A_live_deployment_refuses_a_test_mode_payment()
     {
         await using var shop = await Shop.StartAsync(environment: "Production");

@@ -73,6 +73,12 @@ public sealed class Order
     /// <summary>The provider's checkout/payment id, stored before the link is handed out.</summary>
     public string? ProviderPaymentId { get; internal set; }
 
+    /// <summary>
+    /// When the one attempt to create this order's checkout started. A provider cannot always say whether a failed
+    /// create made a checkout (Payrexx has no lookup by reference), so a checkout is never created twice for one order.
+    /// </summary>
+    public DateTimeOffset? CheckoutRequestedAt { get; internal set; }
+
     /// <summary>Where the customer pays.</summary>
     public string? CheckoutUrl { get; internal set; }
 

@@ -531,11 +531,23 @@ public sealed partial class PurchaseService(
             return order;
         }
 
+        // One creation attempt per order: whoever sets CheckoutRequestedAt creates; everyone else waits for the outcome.
+        var now = time.GetUtcNow();
+        var claimed = await db.Orders.Where(o => o.Id == order.Id && o.Status == OrderStatus.PendingPayment && o.CheckoutRequestedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.CheckoutRequestedAt, now), cancellationToken);
+        if (claimed == 0)
+        {
+            return await AwaitCheckoutAsync(order.Id, cancellationToken);
+        }
+
         var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstAsync(c => c.Id == order.CampaignId, cancellationToken);
         var customerEmail = await db.Customers.Where(c => c.Id == order.CustomerId).Select(c => c.Email).FirstOrDefaultAsync(cancellationToken);
         var (provider, credentials) = await ProviderForAsync(order.MerchantId, order.PaymentProvider!, cancellationToken);
         var purpose = string.Create(CultureInfo.InvariantCulture, $"{campaign.Localize(order.Language).Name} × {order.Quantity}");
-        var session = await provider.CreateCheckoutAsync(
+        CheckoutSession session;
+        try
+        {
+            session = await provider.CreateCheckoutAsync(
             new CheckoutRequest(
                 order.Id,
                 credentials,
@@ -548,11 +560,53 @@ public sealed partial class PurchaseService(
                 RedirectUrl(_options.Checkout.FailedUrl, order.Id),
                 RedirectUrl(_options.Checkout.CancelUrl, order.Id)),
             cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The provider may or may not have made a checkout, and cannot always be asked which: never create a second
+            // one for this order. The order fails and its stock returns; the customer orders again.
+            await AbandonCheckoutAsync(order.Id, CancellationToken.None);
+            LogCheckoutFailed(logger, order.Id, ex.Message);
+            throw ex as ProviderException ?? new ProviderException(order.PaymentProvider!, "The payment page could not be created; please order again.", transient: true, innerException: ex);
+        }
+
         var url = session.CheckoutUrl.ToString();
         await db.Orders.Where(o => o.Id == order.Id && o.CheckoutUrl == null)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.ProviderPaymentId, session.ProviderPaymentId).SetProperty(o => o.CheckoutUrl, url), cancellationToken);
         return await db.Orders.AsNoTracking().FirstAsync(o => o.Id == order.Id, cancellationToken);
     }
+
+    /// <summary>Another request is creating this order's checkout: wait briefly for its outcome.</summary>
+    private async Task<Order> AwaitCheckoutAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var current = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == orderId, cancellationToken);
+            if (current.CheckoutUrl is not null || current.Status != OrderStatus.PendingPayment)
+            {
+                return current;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        throw new ConflictException("order.checkout_in_progress", "The payment page is still being created; retry shortly.");
+    }
+
+    private async Task AbandonCheckoutAsync(Guid orderId, CancellationToken cancellationToken) =>
+        await db.InTransactionAsync(
+            async ct =>
+            {
+                var order = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == orderId, ct);
+                var rows = await db.Orders
+                    .Where(o => o.Id == orderId && o.Status == OrderStatus.PendingPayment && o.HoldsStock && o.CheckoutUrl == null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OrderStatus.Failed).SetProperty(o => o.HoldsStock, false).SetProperty(o => o.Version, o => o.Version + 1), ct);
+                if (rows == 1)
+                {
+                    await ReleaseStockAsync(order.CampaignId, order.Quantity, ct);
+                }
+            },
+            cancellationToken);
 
     private static Uri? RedirectUrl(string? template, Guid orderId) =>
         template is null ? null : new Uri(template.Replace("{orderId}", orderId.ToString(), StringComparison.Ordinal));
@@ -768,6 +822,9 @@ public sealed partial class PurchaseService(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Webhook from {Provider} names no known order (dedupe key {DedupeKey})")]
     private static partial void LogWebhookUnknown(ILogger logger, string provider, string dedupeKey);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Creating the checkout of order {OrderId} failed; the order fails and its stock returns: {Reason}")]
+    private static partial void LogCheckoutFailed(ILogger logger, Guid orderId, string reason);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Polling the payment of order {OrderId} failed: {Reason}")]
     private static partial void LogPollFailed(ILogger logger, Guid orderId, string reason);

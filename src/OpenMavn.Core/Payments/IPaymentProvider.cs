@@ -20,8 +20,10 @@ public interface IPaymentProvider
     Task VerifyAccountAsync(PaymentAccountCredentials account, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Creates (or, for an order it has seen before, returns) the hosted checkout for an order.
-    /// Must be idempotent per <see cref="CheckoutRequest.OrderId"/>: Core calls it again after a timeout.
+    /// Creates the hosted checkout for an order. Core calls this at most once per order (concurrent replays wait for
+    /// the first call): when it throws, Core cannot know whether a checkout was made, so the order fails and its stock
+    /// returns rather than a second checkout being created. Providers that can deduplicate by
+    /// <see cref="CheckoutRequest.OrderId"/> should still do so.
     /// </summary>
     Task<CheckoutSession> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default);
 

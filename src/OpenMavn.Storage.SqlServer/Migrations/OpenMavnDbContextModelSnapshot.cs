@@ -1006,6 +1006,9 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                     b.Property<Guid>("CampaignId")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<DateTimeOffset?>("CheckoutRequestedAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<string>("CheckoutUrl")
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)");

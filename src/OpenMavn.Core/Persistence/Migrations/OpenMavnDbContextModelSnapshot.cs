@@ -987,6 +987,9 @@ namespace OpenMavn.Core.Persistence.Migrations
                     b.Property<Guid>("CampaignId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("CheckoutRequestedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("CheckoutUrl")
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");

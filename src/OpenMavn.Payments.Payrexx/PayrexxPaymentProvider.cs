@@ -167,11 +167,30 @@ public sealed partial class PayrexxPaymentProvider : IPaymentProvider, IDisposab
     public async Task<RefundOutcome> RefundAsync(RefundRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Payrexx has no idempotency keys: read what it has refunded so far before sending anything. When that already
+        // covers this refund, an earlier attempt whose answer was lost (a timeout) made it: do not refund twice.
+        var gateway = await _client.SendAsync(request.Account, Method.Get, "Gateway", request.ProviderPaymentId, null, [], notFoundIsAnswer: false, cancellationToken);
         var transactionId = request.TransactionId;
+        long? refundedSoFar = null;
+        if (gateway.Data is { ValueKind: JsonValueKind.Object } gatewayData)
+        {
+            transactionId ??= Report(request.ProviderPaymentId, gatewayData, _logger).TransactionId;
+            if (gatewayData.TryGetProperty("invoices", out var invoices) && invoices.ValueKind == JsonValueKind.Array && invoices.GetArrayLength() > 0
+                && long.TryParse(Scalar(invoices[0], "refundedAmount"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var refunded))
+            {
+                refundedSoFar = refunded;
+            }
+        }
+
+        if (request.AlreadyRefunded is { } before && refundedSoFar is { } sofar && sofar >= before.Amount + request.Amount.Amount)
+        {
+            LogRefundAlreadyMade(_logger, request.RefundId, sofar);
+            return new RefundOutcome(RefundStatus.Completed, transactionId ?? request.ProviderPaymentId);
+        }
+
         if (string.IsNullOrWhiteSpace(transactionId))
         {
-            transactionId = (await GetPaymentAsync(request.Account, request.ProviderPaymentId, cancellationToken)).TransactionId
-                ?? throw new ProviderException(Name, $"Gateway {request.ProviderPaymentId} has no transaction to refund.", transient: false);
+            throw new ProviderException(Name, $"Gateway {request.ProviderPaymentId} has no transaction to refund.", transient: false);
         }
 
         List<KeyValuePair<string, object?>> parameters = request.IsFullRefund ? [] : [new("amount", request.Amount.Amount)];
@@ -215,6 +234,9 @@ public sealed partial class PayrexxPaymentProvider : IPaymentProvider, IDisposab
 
     [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Payrexx gateway {GatewayId} created for order {OrderId}")]
     private static partial void LogGatewayCreated(ILogger logger, string gatewayId, Guid orderId);
+
+    [LoggerMessage(EventId = 4113, Level = LogLevel.Warning, Message = "Refund {RefundId} was already made by an earlier attempt (Payrexx has refunded {Refunded} minor units): not sent again")]
+    private static partial void LogRefundAlreadyMade(ILogger logger, Guid refundId, long refunded);
 
     [LoggerMessage(EventId = 4112, Level = LogLevel.Warning, Message = "Payrexx reported an unknown status '{Status}' for {PaymentId}; treated as not final")]
     private static partial void LogUnknownStatus(ILogger logger, string paymentId, string status);

@@ -350,6 +350,36 @@ public sealed class PayrexxEndToEndTests
     }
 
     [Fact]
+    public async Task A_refund_whose_answer_was_lost_is_not_sent_again()
+    {
+        await using var shop = await Shop.StartAsync();
+        var customer = await shop.CustomerAsync();
+        var (orderId, gatewayId) = await shop.OrderAsync(customer, 2);
+        var transaction = shop.Payrexx.Pay(gatewayId);
+        await shop.PostWebhookAsync(shop.Payrexx.BuildWebhook(gatewayId, "confirmed"));
+        await shop.DrainAsync();
+        var voucher = await shop.QueryAsync(db => db.Vouchers.AsNoTracking().FirstAsync(v => v.OrderId == orderId));
+        await shop.UseAsync<VoucherService, Refund>(s => s.RefundAsync(Actor.Member(shop.MerchantOwner), voucher.Id, "Changed their mind."));
+
+        // An earlier attempt reached Payrexx, but its answer was lost (a timeout): Payrexx has refunded 4500 already.
+        using (var direct = new HttpClient { BaseAddress = shop.Payrexx.BaseUrl })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"v1.15/Transaction/{transaction.Id}/refund?instance={Instance}")
+            {
+                Content = new FormUrlEncodedContent([new KeyValuePair<string, string>("amount", "4500")]),
+            };
+            request.Headers.Add("X-API-KEY", Secret);
+            Assert.Equal(HttpStatusCode.OK, (await direct.SendAsync(request)).StatusCode);
+        }
+
+        await shop.DrainAsync();
+
+        Assert.Equal(4500, shop.Payrexx.GetTransaction(transaction.Id).RefundedAmount);
+        Assert.Single(shop.Payrexx.Requests, r => r.Method == "POST" && r.PathAndQuery.Contains("/refund", StringComparison.Ordinal));
+        Assert.Equal(RefundStatus.Completed, (await shop.QueryAsync(db => db.Refunds.AsNoTracking().SingleAsync())).Status);
+    }
+
+    [Fact]
     public async Task A_live_deployment_refuses_a_test_mode_payment()
     {
         await using var shop = await Shop.StartAsync(environment: "Production");

@@ -229,20 +229,39 @@ public sealed class PayrexxHttpTests
     public async Task Refund_posts_the_amount_for_a_partial_refund_and_nothing_for_a_full_one()
     {
         await using var server = await RecordingServer.StartAsync(
+            Ok("""{"id":5,"status":"confirmed","amount":5000,"currency":"CHF","invoices":[{"refundedAmount":0,"transactions":[{"id":4711}]}]}"""),
             Ok("""{"id":4711,"uuid":"r-1","status":"partially-refunded"}"""),
+            Ok("""{"id":6,"status":"confirmed","amount":5000,"currency":"CHF","invoices":[{"refundedAmount":0,"transactions":[{"id":4712}]}]}"""),
             Ok("""{"id":4712,"uuid":"r-2","status":"refund_pending"}"""));
         using var provider = PayrexxTestHost.Provider(server.BaseUrl);
 
-        var partial = await provider.RefundAsync(new RefundRequest(Guid.NewGuid(), Account, "5", "4711", new Money(1000, "CHF"), IsFullRefund: false));
-        var full = await provider.RefundAsync(new RefundRequest(Guid.NewGuid(), Account, "6", "4712", new Money(5000, "CHF"), IsFullRefund: true));
+        var partial = await provider.RefundAsync(new RefundRequest(Guid.NewGuid(), Account, "5", "4711", new Money(1000, "CHF"), IsFullRefund: false, AlreadyRefunded: new Money(0, "CHF")));
+        var full = await provider.RefundAsync(new RefundRequest(Guid.NewGuid(), Account, "6", "4712", new Money(5000, "CHF"), IsFullRefund: true, AlreadyRefunded: new Money(0, "CHF")));
 
         Assert.Equal(new RefundOutcome(RefundStatus.Completed, "r-1"), partial);
         Assert.Equal(new RefundOutcome(RefundStatus.Pending, "r-2"), full);
         var requests = server.Requests.ToArray();
-        Assert.Equal("POST /v1.15/Transaction/4711/refund?instance=demo-shop", $"{requests[0].Method} {requests[0].RawTarget}");
-        Assert.Equal("amount=1000", requests[0].Body);
-        Assert.Equal("POST /v1.15/Transaction/4712/refund?instance=demo-shop", $"{requests[1].Method} {requests[1].RawTarget}");
-        Assert.Equal("", requests[1].Body);
+        Assert.Equal("GET /v1.15/Gateway/5/?instance=demo-shop", $"{requests[0].Method} {requests[0].RawTarget}");
+        Assert.Equal("POST /v1.15/Transaction/4711/refund?instance=demo-shop", $"{requests[1].Method} {requests[1].RawTarget}");
+        Assert.Equal("amount=1000", requests[1].Body);
+        Assert.Equal("GET /v1.15/Gateway/6/?instance=demo-shop", $"{requests[2].Method} {requests[2].RawTarget}");
+        Assert.Equal("POST /v1.15/Transaction/4712/refund?instance=demo-shop", $"{requests[3].Method} {requests[3].RawTarget}");
+        Assert.Equal("", requests[3].Body);
+    }
+
+    [Fact]
+    public async Task A_refund_Payrexx_already_made_is_not_posted_again()
+    {
+        // Payrexx shows 3000 refunded; 2000 of it belongs to earlier refunds, so this 1000 was made by a lost attempt.
+        await using var server = await RecordingServer.StartAsync(
+            Ok("""{"id":7,"status":"partially-refunded","amount":5000,"currency":"CHF","invoices":[{"refundedAmount":3000,"transactions":[{"id":4713}]}]}"""));
+        using var provider = PayrexxTestHost.Provider(server.BaseUrl);
+
+        var outcome = await provider.RefundAsync(new RefundRequest(Guid.NewGuid(), Account, "7", "4713", new Money(1000, "CHF"), IsFullRefund: false, AlreadyRefunded: new Money(2000, "CHF")));
+
+        Assert.Equal(RefundStatus.Completed, outcome.Status);
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("GET", request.Method);
     }
 
     [Fact]

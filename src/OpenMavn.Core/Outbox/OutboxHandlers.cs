@@ -64,11 +64,13 @@ internal sealed class RefundOutboxHandler(OpenMavnDbContext db, PurchaseService 
 
         var order = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == refund.OrderId, cancellationToken);
         var (provider, credentials) = await purchases.ProviderForAsync(order.MerchantId, order.PaymentProvider!, cancellationToken);
+        var alreadyRefunded = await db.Refunds.Where(r => r.OrderId == order.Id && r.Id != refund.Id && (r.Status == RefundStatus.Completed || r.Status == RefundStatus.Pending))
+            .SumAsync(r => r.Amount, cancellationToken);
         RefundOutcome outcome;
         try
         {
             outcome = await provider.RefundAsync(
-                new RefundRequest(refund.Id, credentials, order.ProviderPaymentId!, order.ProviderTransactionId, new Money(refund.Amount, refund.Currency), refund.Amount == order.Amount),
+                new RefundRequest(refund.Id, credentials, order.ProviderPaymentId!, order.ProviderTransactionId, new Money(refund.Amount, refund.Currency), refund.Amount == order.Amount, new Money(alreadyRefunded, refund.Currency)),
                 cancellationToken);
         }
         catch (ProviderException ex) when (!ex.IsTransient)

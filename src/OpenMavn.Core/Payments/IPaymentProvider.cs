@@ -141,13 +141,19 @@ public sealed record PaymentStatusReport(
 /// <param name="TransactionId">Provider transaction id when known.</param>
 /// <param name="Amount">Amount to refund.</param>
 /// <param name="IsFullRefund">True when the whole payment is refunded.</param>
+/// <param name="AlreadyRefunded">
+/// What earlier refunds of this payment returned (completed or pending). A provider without idempotency keys compares
+/// it with what it has refunded so far: when that already covers this refund too, an earlier attempt whose answer was
+/// lost did it, and it must not be sent again. Refunds of one payment reach the provider one at a time.
+/// </param>
 public sealed record RefundRequest(
     Guid RefundId,
     PaymentAccountCredentials Account,
     string ProviderPaymentId,
     string? TransactionId,
     Money Amount,
-    bool IsFullRefund);
+    bool IsFullRefund,
+    Money? AlreadyRefunded = null);
 
 /// <summary>What the provider said to a refund.</summary>
 /// <param name="Status">Completed or pending.</param>

@@ -427,14 +427,5 @@ internal static class StatisticsCsv
     }
 
     /// <summary>A text cell: neutralised when a spreadsheet would read it as a formula, quoted when it holds a comma, quote or line break.</summary>
-    public static string Cell(string? value)
-    {
-        var text = value ?? "";
-        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            text = "'" + text;
-        }
-
-        return text.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
-    }
+    public static string Cell(string? value) => Csv.Cell(value);
 }

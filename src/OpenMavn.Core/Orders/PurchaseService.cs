@@ -722,7 +722,7 @@ public sealed partial class PurchaseService(
             CreatedAt = now,
         };
         db.Refunds.Add(refund);
-        outbox.Add(OutboxTypes.PaymentRefund, new RefundPayload(refund.Id), $"refund:{refund.Id:N}", orderingKey: $"refunds:{refund.OrderId:N}");
+        outbox.Refund(refund.Id, refund.OrderId);
     }
 
     private Task ReleaseStockAsync(Guid campaignId, int quantity, CancellationToken ct) =>

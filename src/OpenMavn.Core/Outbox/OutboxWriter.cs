@@ -61,6 +61,13 @@ public sealed class OutboxWriter(OpenMavnDbContext db, TimeProvider time, IEnume
     public void Ledger(LedgerEvent ledgerEvent) =>
         Add(OutboxTypes.LedgerRecord, ledgerEvent, $"ledger:{ledgerEvent.EventId:N}", $"voucher:{ledgerEvent.VoucherId:N}");
 
+    /// <summary>
+    /// Queues a refund for the payment provider. Refunds of one order go out one at a time (providers without
+    /// idempotency keys read back what was refunded before sending the next).
+    /// </summary>
+    public void Refund(Guid refundId, Guid orderId) =>
+        Add(OutboxTypes.PaymentRefund, new Orders.RefundPayload(refundId), $"refund:{refundId:N}", orderingKey: $"refunds:{orderId:N}");
+
     /// <summary>Queues a notification once per registered channel.</summary>
     public void Notify(NotificationMessage message, DateTimeOffset? availableAt = null)
     {

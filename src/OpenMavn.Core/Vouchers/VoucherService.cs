@@ -147,7 +147,7 @@ public sealed partial class VoucherService(
                 await OfferInvalidation.WithdrawInvolvingAsync(db, voucher.Id, "The voucher was refunded.", now, ct);
                 if (refund.Amount > 0)
                 {
-                    outbox.Add(OutboxTypes.PaymentRefund, new RefundPayload(refund.Id), $"refund:{refund.Id:N}", orderingKey: $"refunds:{refund.OrderId:N}");
+                    outbox.Refund(refund.Id, refund.OrderId);
                 }
 
                 return refund;

@@ -60,6 +60,7 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddScoped<VoucherHistory>();
         services.TryAddScoped<MerchantService>();
         services.TryAddScoped<CustomerService>();
+        services.TryAddScoped<IPushDevices, DatabasePushDevices>();
         services.TryAddScoped<CampaignService>();
         services.TryAddScoped<PurchaseService>();
         services.TryAddScoped<RedemptionService>();

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Options;
+using OpenMavn.Core;
+
+namespace OpenMavn.Notifications.Email;
+
+/// <summary>Options of the SendGrid email sender (<c>OpenMavn:Notifications:SendGrid</c>).</summary>
+public sealed class SendGridEmailOptions
+{
+    /// <summary>The SendGrid API key (a secret: keep it in user secrets or the environment, never in appsettings.json).</summary>
+    public string ApiKey { get; set; } = "";
+
+    /// <summary>Another API endpoint (a regional one, a proxy or a local stand-in), e.g. <c>http://127.0.0.1:5099</c>. Empty: SendGrid's.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>The sender address (a verified SendGrid sender).</summary>
+    public string FromEmail { get; set; } = "";
+
+    /// <summary>The sender's display name. Default <c>OpenMavn</c>.</summary>
+    public string FromName { get; set; } = "OpenMavn";
+
+    /// <summary>Where replies go, if not to <see cref="FromEmail"/>.</summary>
+    public string? ReplyTo { get; set; }
+
+    /// <summary>Timeout of one request. Default 20 seconds.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+internal sealed class SendGridEmailOptionsValidator : IValidateOptions<SendGridEmailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SendGridEmailOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ApiKey))
+        {
+            failures.Add("OpenMavn:Notifications:SendGrid:ApiKey is required.");
+        }
+
+        if (options.Host is { Length: > 0 } host && !NotificationOptionsChecks.IsHttpUrl(host))
+        {
+            failures.Add("OpenMavn:Notifications:SendGrid:Host must be an absolute http(s) URL.");
+        }
+
+        if (!IsEmail(options.FromEmail))
+        {
+            failures.Add("OpenMavn:Notifications:SendGrid:FromEmail must be an email address.");
+        }
+
+        if (options.ReplyTo is { Length: > 0 } replyTo && !IsEmail(replyTo))
+        {
+            failures.Add("OpenMavn:Notifications:SendGrid:ReplyTo must be an email address.");
+        }
+
+        if (options.RequestTimeout <= TimeSpan.Zero || options.RequestTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("OpenMavn:Notifications:SendGrid:RequestTimeout must be positive and at most 5 minutes.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsEmail(string? value) => value is { Length: > 2 and <= 254 } && value.IndexOf('@', StringComparison.Ordinal) is > 0 and var at && at < value.Length - 1 && !value.Any(char.IsWhiteSpace);
+}
+
+internal static class NotificationOptionsChecks
+{
+    // On Linux "/x" parses as an absolute file:// URI: require http or https explicitly.
+    public static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment);
+
+    /// <summary>How long a 429/503 asked us to wait (seconds or an HTTP date), if it said.</summary>
+    public static TimeSpan? RetryAfter(System.Net.Http.Headers.RetryConditionHeaderValue? header, TimeProvider time)
+    {
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    public static ProviderException Transport(string provider, Exception ex) =>
+        new(provider, ex is TaskCanceledException ? "no answer before the request timeout" : $"connection failed ({ex.GetType().Name}: {ex.Message})", transient: true, innerException: ex);
+}

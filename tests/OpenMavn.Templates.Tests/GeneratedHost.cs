@@ -36,13 +36,17 @@ public sealed partial class GeneratedHost : IAsyncDisposable
         }
     }
 
-    public static async Task<GeneratedHost> StartAsync(TemplateWorkspace workspace, string project, string name)
+    public static async Task<GeneratedHost> StartAsync(TemplateWorkspace workspace, string project, string name, IReadOnlyDictionary<string, string>? environment = null)
     {
         var assembly = Path.Combine(project, "bin", "Debug", "net10.0", name + ".dll");
         Assert.True(File.Exists(assembly), assembly + " was not built.");
         var start = workspace.StartInfo(project, [assembly, "--urls", "http://127.0.0.1:0"]);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
 
         var output = new StringBuilder();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

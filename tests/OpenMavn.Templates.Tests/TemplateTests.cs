@@ -72,6 +72,41 @@ public sealed class TemplateTests(TemplateWorkspace workspace) : IClassFixture<T
     }
 
     [Fact]
+    public async Task A_sendgrid_firebase_host_builds_and_starts_with_its_secrets_from_the_environment()
+    {
+        var project = await workspace.GenerateAsync("Acme.Notify", "--notifications", "sendgrid-firebase", "--local-packages", workspace.Packages);
+        Assert.Contains("<PackageReference Include=\"OpenMavn.Notifications\" Version=\"$(OpenMavnVersion)\" />", await File.ReadAllTextAsync(Path.Combine(project, "Acme.Notify.csproj")), StringComparison.Ordinal);
+        var program = await File.ReadAllTextAsync(Path.Combine(project, "Program.cs"));
+        Assert.Contains(".AddSendGridEmail()", program, StringComparison.Ordinal);
+        Assert.Contains(".AddFirebasePush()", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("#if", program, StringComparison.Ordinal);
+        var settings = await File.ReadAllTextAsync(Path.Combine(project, "appsettings.json"));
+        Assert.Contains("\"SendGrid\": {", settings, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"ApiKey\": \"", settings.Replace("// \"ApiKey\"", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        await workspace.BuildAsync(project);
+
+        // The secrets come from the environment, as in production. Nothing is sent at start-up; the options are
+        // validated (a missing key stops the host, checked below).
+        var secrets = new Dictionary<string, string>
+        {
+            ["OpenMavn__Notifications__SendGrid__ApiKey"] = "SG.test-key",
+            ["OpenMavn__Notifications__Firebase__ServiceAccountJson"] = "{\"type\":\"service_account\"}",
+            ["OpenMavn__Notifications__Firebase__ServiceAccountFile"] = "",
+        };
+        await using (var host = await GeneratedHost.StartAsync(workspace, project, "Acme.Notify", secrets))
+        {
+            using var client = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(30) };
+            Assert.Equal("Healthy", await (await GeneratedHost.PollAsync(client, "/health/ready")).Content.ReadAsStringAsync());
+            Assert.DoesNotContain("fail:", host.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("SG.test-key", host.Output, StringComparison.Ordinal);
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => GeneratedHost.StartAsync(workspace, project, "Acme.Notify"));
+        Assert.Contains("OpenMavn:Notifications:SendGrid:ApiKey is required", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_sqlserver_host_is_generated_with_its_package_and_builds()
     {
         // No SQL Server runs on this machine: the host is built, not started.

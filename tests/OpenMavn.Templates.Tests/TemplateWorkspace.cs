@@ -40,6 +40,7 @@ public sealed class TemplateWorkspace : IAsyncLifetime
             "src/OpenMavn.AspNetCore/OpenMavn.AspNetCore.csproj",
             "src/OpenMavn.Storage.SqlServer/OpenMavn.Storage.SqlServer.csproj",
             "src/OpenMavn.Payments.Payrexx/OpenMavn.Payments.Payrexx.csproj",
+            "src/OpenMavn.Notifications/OpenMavn.Notifications.csproj",
             "templates/OpenMavn.Templates.csproj",
         })
         {

@@ -23,6 +23,10 @@ builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
 #if (UseDatabaseLedger)
     .AddDatabaseLedger()        // a hash-chained ledger of every voucher event, in the same database
 #endif
+#if (UseSendGridFirebase)
+    .AddSendGridEmail()         // email over SendGrid (OpenMavn:Notifications:SendGrid; the API key from secrets)
+    .AddFirebasePush()          // push over FCM HTTP v1 (OpenMavn:Notifications:Firebase; the service-account key from secrets)
+#endif
     .AddOpenMavnApis();         // the HTTP APIs, sign-in, OpenAPI, health checks (and the demo in Development)
 
 #if (UsePayrexxPayments)

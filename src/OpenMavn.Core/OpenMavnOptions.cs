@@ -31,6 +31,20 @@ public sealed class OpenMavnOptions
 
     /// <summary>Background jobs.</summary>
     public JobOptions Jobs { get; set; } = new();
+
+    /// <summary>Scheduled notifications (expiry reminders).</summary>
+    public NotificationOptions Notifications { get; set; } = new();
+}
+
+/// <summary>Scheduled notifications, bound from <c>OpenMavn:Notifications</c>.</summary>
+public sealed class NotificationOptions
+{
+    /// <summary>
+    /// Days before a voucher's expiry at which its owner is reminded (each 1..365), e.g. <c>[14, 3]</c> (the default):
+    /// one reminder per voucher and value. An empty list turns reminders off. Configuration replaces the default
+    /// list as a whole.
+    /// </summary>
+    public IList<int> ExpiryReminderDays { get; set; } = [14, 3];
 }
 
 /// <summary>Platform and payment fees on a sale (integers: basis points and minor units; 0 = none).</summary>
@@ -131,6 +145,7 @@ internal sealed class OpenMavnOptionsValidator : IValidateOptions<OpenMavnOption
         Check(options.Outbox.PollInterval <= TimeSpan.Zero, "OpenMavn:Outbox:PollInterval must be positive.");
         Check(options.Jobs.Interval <= TimeSpan.Zero, "OpenMavn:Jobs:Interval must be positive.");
         Check(options.Jobs.PaymentPollDelay < TimeSpan.Zero, "OpenMavn:Jobs:PaymentPollDelay must not be negative.");
+        Check(options.Notifications.ExpiryReminderDays is null || options.Notifications.ExpiryReminderDays.Any(d => d is < 1 or > 365), "OpenMavn:Notifications:ExpiryReminderDays must be a list of days between 1 and 365 (empty turns reminders off).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

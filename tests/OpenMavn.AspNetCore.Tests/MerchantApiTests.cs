@@ -15,6 +15,30 @@ public sealed class MerchantApiTests
     private static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
 
     [Fact]
+    public async Task The_daily_summary_preference_is_shown_set_by_owners_and_kept_when_a_profile_update_leaves_it_out()
+    {
+        await using var host = await ApiHost.StartAsync();
+        var s = new MerchantScenario(host);
+        var (owner, _, merchantId, _) = await s.ReadyMerchantAsync();
+        var (staff, _) = await s.StaffAsync(owner, merchantId);
+        var m = $"/api/merchants/{merchantId}";
+        Assert.True((await owner.GetFromJsonAsync<JsonElement>(m)).GetProperty("dailySummary").GetBoolean());
+
+        var off = await owner.PutAsJsonAsync($"{m}/profile", new { name = "Café Lumière", email = "shop@lumiere.ch", timeZoneId = "Europe/Zurich", language = "de", dailySummary = false });
+        Assert.Equal(HttpStatusCode.OK, off.StatusCode);
+        Assert.False((await off.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dailySummary").GetBoolean());
+
+        var unchanged = await owner.PutAsJsonAsync($"{m}/profile", new { name = "Café Lumière AG", email = "shop@lumiere.ch", timeZoneId = "Europe/Zurich", language = "de" });
+        Assert.False((await unchanged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dailySummary").GetBoolean());
+        Assert.False((await staff.GetFromJsonAsync<JsonElement>(m)).GetProperty("dailySummary").GetBoolean());
+
+        // Staff may not change it.
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.PutAsJsonAsync($"{m}/profile", new { name = "Café Lumière AG", email = "shop@lumiere.ch", timeZoneId = "Europe/Zurich", language = "de", dailySummary = true })).StatusCode);
+        var on = await owner.PutAsJsonAsync($"{m}/profile", new { name = "Café Lumière AG", email = "shop@lumiere.ch", timeZoneId = "Europe/Zurich", language = "de", dailySummary = true });
+        Assert.True((await on.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dailySummary").GetBoolean());
+    }
+
+    [Fact]
     public async Task An_sme_registers_is_reviewed_connects_its_account_and_publishes_a_campaign_with_an_image()
     {
         await using var host = await ApiHost.StartAsync();

@@ -48,7 +48,7 @@ public static class MerchantApi
 
         group.MapPost("/", RegisterAsync).WithName("RegisterMerchant").WithSummary("Registers a business with the signed-in user as its owner; the review (KYC) starts Pending.");
         group.MapGet("/{merchantId:guid}", GetAsync).WithName("GetMerchant").WithSummary("The merchant's profile, review state and payment account (members).");
-        group.MapPut("/{merchantId:guid}/profile", UpdateProfileAsync).WithName("UpdateMerchantProfile").WithSummary("Replaces the public profile: name, contact, language, time zone, address and location (owners).");
+        group.MapPut("/{merchantId:guid}/profile", UpdateProfileAsync).WithName("UpdateMerchantProfile").WithSummary("Replaces the public profile: name, contact, language, time zone, address and location; sets the daily summary preference when given (owners).");
         group.MapPost("/{merchantId:guid}/kyc/submit", SubmitKycAsync).WithName("SubmitMerchantKyc").WithSummary("Submits the merchant for review: Pending or RequiresData → InReview (owners).");
 
         group.MapPost("/{merchantId:guid}/members", AddMemberAsync).WithName("AddMerchantMember").WithSummary("Adds a signed-up user as staff or owner, or changes their role (owners).");
@@ -148,7 +148,8 @@ public static class MerchantApi
     /// <param name="City">City.</param>
     /// <param name="Latitude">Latitude (WGS 84); give both or neither.</param>
     /// <param name="Longitude">Longitude (WGS 84).</param>
-    public sealed record MerchantProfileRequest(string? Name, string? Email, string? TimeZoneId, string? Language, string? Address, string? City, double? Latitude, double? Longitude);
+    /// <param name="DailySummary">Receive the daily sales summary email; leave it out to keep the current setting.</param>
+    public sealed record MerchantProfileRequest(string? Name, string? Email, string? TimeZoneId, string? Language, string? Address, string? City, double? Latitude, double? Longitude, bool? DailySummary = null);
 
     /// <summary>A member to add.</summary>
     /// <param name="UserId">The user's id (from <c>GET /api/me</c> after they signed up); or leave it out and invite by email.</param>
@@ -250,7 +251,8 @@ public static class MerchantApi
         string? KycComment,
         bool Suspended,
         PaymentAccountView? PaymentAccount,
-        IReadOnlyList<MemberView> Members)
+        IReadOnlyList<MemberView> Members,
+        bool DailySummary)
     {
         /// <summary>From a merchant.</summary>
         public static MerchantView From(Merchant m)
@@ -258,7 +260,8 @@ public static class MerchantApi
             ArgumentNullException.ThrowIfNull(m);
             return new(m.Id, m.Name, m.Email, m.Country, m.TimeZoneId, m.Language, m.Address, m.City, m.Latitude, m.Longitude, m.KycStatus, m.KycComment, m.SuspendedAt is not null,
                 m.PaymentAccount is { } a ? new PaymentAccountView(a.Provider, a.AccountId, a.VerifiedAt) : null,
-                m.Members.OrderBy(x => x.AddedAt).Select(x => new MemberView(x.UserId, x.Email, x.Role, x.AddedAt)).ToList());
+                m.Members.OrderBy(x => x.AddedAt).Select(x => new MemberView(x.UserId, x.Email, x.Role, x.AddedAt)).ToList(),
+                m.DailySummary);
         }
     }
 
@@ -371,7 +374,7 @@ public static class MerchantApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var actor = http.User.AsMember();
-        await merchants.UpdateProfileAsync(actor, merchantId, new MerchantProfile(request.Name ?? "", request.Email ?? "", request.TimeZoneId ?? "", request.Language ?? "", request.Address, request.City, request.Latitude, request.Longitude), cancellationToken);
+        await merchants.UpdateProfileAsync(actor, merchantId, new MerchantProfile(request.Name ?? "", request.Email ?? "", request.TimeZoneId ?? "", request.Language ?? "", request.Address, request.City, request.Latitude, request.Longitude, request.DailySummary), cancellationToken);
         return TypedResults.Ok(MerchantView.From(await merchants.GetAsync(actor, merchantId, cancellationToken)));
     }
 

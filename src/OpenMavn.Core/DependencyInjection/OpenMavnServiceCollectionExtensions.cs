@@ -47,7 +47,7 @@ public static class OpenMavnServiceCollectionExtensions
         }
 
         services.AddSingleton<CoreMarker>();
-        services.AddOptions<OpenMavnOptions>().Bind(configuration).ValidateOnStart();
+        services.AddOptions<OpenMavnOptions>().Bind(configuration).PostConfigure(o => BindReminderDays(configuration, o)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OpenMavnOptions>, OpenMavnOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddLogging();
@@ -72,6 +72,8 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddScoped<PlatformStatistics>();
         services.TryAddScoped<OpenMavn.Core.Audit.AuditLog>();
         services.TryAddScoped<OutboxAdministration>();
+        services.TryAddScoped<ExpiryReminders>();
+        services.TryAddScoped<DailySummaries>();
 
         services.TryAddSingleton<OutboxDispatcher>();
         services.TryAddSingleton<OpenMavnJobs>();
@@ -86,6 +88,24 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddSingleton<IVoucherLedger>(sp => sp.GetRequiredService<DatabaseVoucherLedger>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationSender, LoggingNotificationSender>());
         return builder;
+    }
+
+    /// <summary>
+    /// The binder appends configured list items to a list's default items; a configured reminder list replaces the
+    /// default instead, and an empty value (<c>[]</c> in JSON, an empty environment variable) means no reminders.
+    /// </summary>
+    private static void BindReminderDays(IConfiguration configuration, OpenMavnOptions options)
+    {
+        var section = configuration.GetSection("Notifications:ExpiryReminderDays");
+        if (!section.Exists())
+        {
+            return;
+        }
+
+        // A value that is not a whole number becomes 0, which start-up validation names.
+        options.Notifications.ExpiryReminderDays = section.GetChildren()
+            .Select(c => int.TryParse(c.Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var days) ? days : 0)
+            .ToList();
     }
 
     /// <summary>Adds the OpenMavn core configured in code.</summary>

@@ -279,6 +279,11 @@ public sealed partial class ExchangeService(
         history.Record(voucher, VoucherActivityKind.Exchanged, actor, 0, offerId, from, to);
     }
 
+    /// <summary>
+    /// Tells <paramref name="customerId"/> about the offer, from their side: "given" is what they give (or would have
+    /// given), "received" what they get, "other" the other party. For a campaign-wide request the given value is
+    /// empty (any voucher of that campaign).
+    /// </summary>
     private async Task NotifyAsync(string type, Guid customerId, ExchangeOffer offer, CancellationToken ct)
     {
         var customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == customerId, ct);
@@ -287,12 +292,44 @@ public sealed partial class ExchangeService(
             return;
         }
 
+        var isOfferer = customerId == offer.OffererId;
+        var otherId = isOfferer ? offer.AcceptedById ?? offer.CounterpartyId : offer.OffererId;
+        var other = otherId is { } id ? await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct) : null;
+
+        // The offerer's side of the trade and the counterparty's side (the voucher accepted, else the one asked for).
+        var offered = await SideAsync(offer.OfferedVoucherId, null, customer.Language, ct);
+        var requested = await SideAsync(offer.AcceptedVoucherId ?? offer.RequestedVoucherId, offer.RequestedCampaignId, customer.Language, ct);
+        var (given, received) = isOfferer ? (offered, requested) : (requested, offered);
+        var model = new Dictionary<string, string>
+        {
+            ["offerId"] = offer.Id.ToString(),
+            ["otherName"] = other is null ? "" : other.DisplayName ?? other.Email,
+            ["givenCampaignName"] = given.CampaignName,
+            ["givenValue"] = given.Value,
+            ["receivedCampaignName"] = received.CampaignName,
+            ["receivedValue"] = received.Value,
+        };
+        if (type == NotificationTypes.ExchangeOffered)
+        {
+            model["offerExpiresAt"] = NotificationFormat.Instant(offer.ExpiresAt);
+            model["timeZone"] = received.TimeZoneId;
+        }
+
         outbox.Notify(new NotificationMessage(
             type,
             new NotificationRecipient(customer.Id, customer.Email, customer.DisplayName),
             customer.Language,
-            new Dictionary<string, string> { ["offerId"] = offer.Id.ToString() },
+            model,
             $"{type}:{offer.Id:N}"));
+    }
+
+    private async Task<(string CampaignName, string Value, string TimeZoneId)> SideAsync(Guid? voucherId, Guid? campaignId, string language, CancellationToken ct)
+    {
+        var voucher = voucherId is { } vid ? await db.Vouchers.AsNoTracking().FirstAsync(v => v.Id == vid, ct) : null;
+        var id = voucher?.CampaignId ?? campaignId ?? throw new InvalidOperationException("An offer names a voucher or a campaign.");
+        var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstAsync(c => c.Id == id, ct);
+        var timeZone = await db.Merchants.Where(m => m.Id == campaign.MerchantId).Select(m => m.TimeZoneId).FirstAsync(ct);
+        return (campaign.Localize(language).Name, voucher?.BalanceMoney.ToString() ?? "", timeZone);
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Exchange offer {OfferId} made")]

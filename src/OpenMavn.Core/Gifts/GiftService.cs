@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -297,6 +296,7 @@ public sealed partial class GiftService(
         var sender = await db.Customers.AsNoTracking().FirstAsync(c => c.Id == gift.SenderId, ct);
         var recipient = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Email == gift.RecipientEmail, ct);
         var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstAsync(c => c.Id == voucher.CampaignId, ct);
+        var merchant = await db.Merchants.AsNoTracking().Where(m => m.Id == voucher.MerchantId).Select(m => new { m.Name, m.TimeZoneId }).FirstAsync(ct);
         var language = recipient?.Language ?? sender.Language;
         var message = new NotificationMessage(
             NotificationTypes.GiftReceived,
@@ -307,10 +307,13 @@ public sealed partial class GiftService(
                 ["senderName"] = sender.DisplayName ?? sender.Email,
                 ["message"] = gift.Message ?? "",
                 ["campaignName"] = campaign.Localize(language).Name,
+                ["merchantName"] = merchant.Name,
                 ["value"] = voucher.BalanceMoney.ToString(),
                 ["claimUrl"] = token is null ? "" : options.Value.GiftClaimUrl.Replace("{token}", Uri.EscapeDataString(token), StringComparison.Ordinal),
                 ["giftId"] = gift.Id.ToString(),
-                ["expiresAt"] = voucher.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
+                ["expiresAt"] = NotificationFormat.Instant(voucher.ExpiresAt),
+                ["expiresOn"] = NotificationFormat.Date(NotificationFormat.LastValidDay(voucher.ExpiresAt, merchant.TimeZoneId)),
+                ["timeZone"] = merchant.TimeZoneId,
             },
             $"gift:{gift.Id:N}");
         outbox.Notify(message);
@@ -319,11 +322,18 @@ public sealed partial class GiftService(
     private async Task NotifySenderAsync(Gift gift, CancellationToken ct)
     {
         var sender = await db.Customers.AsNoTracking().FirstAsync(c => c.Id == gift.SenderId, ct);
+        var campaignId = await db.Vouchers.Where(v => v.Id == gift.VoucherId).Select(v => v.CampaignId).FirstAsync(ct);
+        var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstAsync(c => c.Id == campaignId, ct);
         outbox.Notify(new NotificationMessage(
             NotificationTypes.GiftDelivered,
             new NotificationRecipient(sender.Id, sender.Email, sender.DisplayName),
             sender.Language,
-            new Dictionary<string, string> { ["recipientEmail"] = gift.RecipientEmail, ["giftId"] = gift.Id.ToString() },
+            new Dictionary<string, string>
+            {
+                ["recipientEmail"] = gift.RecipientEmail,
+                ["campaignName"] = campaign.Localize(sender.Language).Name,
+                ["giftId"] = gift.Id.ToString(),
+            },
             $"gift-delivered:{gift.Id:N}"));
     }
 

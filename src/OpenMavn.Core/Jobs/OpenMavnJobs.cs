@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpenMavn.Core.Campaigns;
 using OpenMavn.Core.Exchanges;
 using OpenMavn.Core.Gifts;
+using OpenMavn.Core.Notifications;
 using OpenMavn.Core.Orders;
 using OpenMavn.Core.Outbox;
 using OpenMavn.Core.Vouchers;
@@ -19,11 +20,13 @@ namespace OpenMavn.Core.Jobs;
 /// <param name="OffersExpired">Exchange offers lapsed.</param>
 /// <param name="CampaignsEnded">Fixed-date campaigns ended because their vouchers' validity is over.</param>
 /// <param name="RefundsCompleted">Pending refunds the provider has now finished.</param>
-public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded, int RefundsCompleted);
+/// <param name="RemindersSent">Expiry reminders queued.</param>
+/// <param name="SummariesSent">Daily merchant summaries queued.</param>
+public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded, int RefundsCompleted, int RemindersSent = 0, int SummariesSent = 0);
 
 /// <summary>
 /// The periodic jobs (reservation expiry, payment polling, voucher expiry, gift delivery, offer expiry, ending
-/// lapsed fixed-date campaigns). Each step
+/// lapsed fixed-date campaigns, completing refunds, expiry reminders, daily merchant summaries). Each step
 /// is a guarded update, so any number of host instances may run them against one database.
 /// </summary>
 public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
@@ -38,7 +41,9 @@ public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
         var offers = await InScopeAsync<ExchangeService>(s => s.ExpireDueAsync(cancellationToken));
         var campaigns = await InScopeAsync<CampaignService>(s => s.EndLapsedAsync(cancellationToken));
         var refunds = await InScopeAsync<PurchaseService>(s => s.CompletePendingRefundsAsync(cancellationToken));
-        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns, refunds);
+        var reminders = await InScopeAsync<ExpiryReminders>(s => s.SendDueAsync(cancellationToken));
+        var summaries = await InScopeAsync<DailySummaries>(s => s.SendDueAsync(cancellationToken));
+        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns, refunds, reminders, summaries);
     }
 
     private async Task<int> InScopeAsync<T>(Func<T, Task<int>> job)

@@ -77,6 +77,15 @@ public sealed class Merchant
     /// <summary>When the merchant registered.</summary>
     public DateTimeOffset CreatedAt { get; internal set; }
 
+    /// <summary>Wants the daily sales summary email (default true).</summary>
+    public bool DailySummary { get; internal set; } = true;
+
+    /// <summary>
+    /// The last local day (in <see cref="TimeZoneId"/>) a daily summary was made for, sent or not (a day without
+    /// activity sends nothing). Set at registration to the day before, so the first summary is of the registration day.
+    /// </summary>
+    public DateOnly? LastSummaryOn { get; internal set; }
+
     /// <summary>Optimistic concurrency token.</summary>
     public long Version { get; internal set; }
 

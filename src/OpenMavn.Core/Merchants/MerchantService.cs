@@ -26,7 +26,8 @@ public sealed record RegisterMerchant(string Name, string Email, string Country,
 /// <param name="City">City.</param>
 /// <param name="Latitude">Latitude (WGS 84).</param>
 /// <param name="Longitude">Longitude (WGS 84).</param>
-public sealed record MerchantProfile(string Name, string Email, string TimeZoneId, string Language, string? Address, string? City, double? Latitude, double? Longitude);
+/// <param name="DailySummary">Send the daily sales summary email; null leaves the setting as it is.</param>
+public sealed record MerchantProfile(string Name, string Email, string TimeZoneId, string Language, string? Address, string? City, double? Latitude, double? Longitude, bool? DailySummary = null);
 
 /// <summary>Merchant self-registration, members, KYC review and the payment account.</summary>
 public sealed partial class MerchantService(
@@ -66,6 +67,7 @@ public sealed partial class MerchantService(
             Language = Languages.Normalize(command.Language),
             KycStatus = KycStatus.Pending,
             CreatedAt = now,
+            LastSummaryOn = Notifications.NotificationFormat.LocalDate(now, command.TimeZoneId!).AddDays(-1),
         };
         merchant.Members.Add(new MerchantMember { MerchantId = merchant.Id, UserId = actor.Id, Email = merchant.Email, Role = MerchantRole.Owner, AddedAt = now });
         db.Merchants.Add(merchant);
@@ -89,7 +91,10 @@ public sealed partial class MerchantService(
             .FirstAsync(m => m.Id == merchantId, cancellationToken);
     }
 
-    /// <summary>Updates the public profile (owners): name, contact, language, time zone, address and location.</summary>
+    /// <summary>
+    /// Updates the public profile and settings (owners): name, contact, language, time zone, address, location and
+    /// the daily summary preference.
+    /// </summary>
     public async Task<Merchant> UpdateProfileAsync(Actor actor, Guid merchantId, MerchantProfile profile, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
@@ -117,6 +122,7 @@ public sealed partial class MerchantService(
                 merchant.City = profile.City?.Trim();
                 merchant.Latitude = profile.Latitude;
                 merchant.Longitude = profile.Longitude;
+                merchant.DailySummary = profile.DailySummary ?? merchant.DailySummary;
                 return merchant;
             },
             cancellationToken);
@@ -378,7 +384,14 @@ public sealed partial class MerchantService(
                         NotificationTypes.MerchantKycDecided,
                         new NotificationRecipient(null, merchant.Email, merchant.Name),
                         merchant.Language,
-                        new Dictionary<string, string> { ["merchantName"] = merchant.Name, ["status"] = to.ToString(), ["comment"] = comment ?? "" },
+                        new Dictionary<string, string>
+                        {
+                            ["merchantName"] = merchant.Name,
+                            ["status"] = to.ToString(),
+                            ["approved"] = NotificationFormat.Flag(to == KycStatus.Approved),
+                            ["rejected"] = NotificationFormat.Flag(to == KycStatus.Rejected),
+                            ["comment"] = comment ?? "",
+                        },
                         $"kyc:{merchantId:N}:{Guid.CreateVersion7(now):N}"));
                 }
             },

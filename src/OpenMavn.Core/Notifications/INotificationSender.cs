@@ -76,4 +76,10 @@ public static class NotificationTypes
 
     /// <summary>A merchant's KYC review was decided.</summary>
     public const string MerchantKycDecided = "merchant.kyc_decided";
+
+    /// <summary>A voucher with value left expires soon (sent at each configured number of days before).</summary>
+    public const string ExpiryReminder = "voucher.expiry_reminder";
+
+    /// <summary>A merchant's sales and redemptions of one local day.</summary>
+    public const string MerchantDailySummary = "merchant.daily_summary";
 }

@@ -294,11 +294,7 @@ public sealed partial class PurchaseService(
                             .ExecuteUpdateAsync(x => x.SetProperty(o => o.Status, OrderStatus.Refunded).SetProperty(o => o.Version, o => o.Version + 1), ct);
                     }
 
-                    var customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == order.CustomerId, ct);
-                    if (customer is not null)
-                    {
-                        outbox.Notify(VoucherService.RefundMessage(tracked, customer));
-                    }
+                    await VoucherService.NotifyRefundCompletedAsync(db, outbox, tracked, order.CustomerId, ct);
 
                     return true;
                 },
@@ -790,8 +786,10 @@ public sealed partial class PurchaseService(
                 ["codes"] = string.Join(", ", codes),
                 ["faceValue"] = new Money(order.UnitFaceValue, order.Currency).ToString(),
                 ["amountPaid"] = order.Total.ToString(),
-                ["expiresAt"] = expiresAt.ToString("O", CultureInfo.InvariantCulture),
+                ["expiresAt"] = NotificationFormat.Instant(expiresAt),
+                ["expiresOn"] = NotificationFormat.Date(NotificationFormat.LastValidDay(expiresAt, merchant.TimeZoneId)),
                 ["orderId"] = order.Id.ToString(),
+                ["timeZone"] = merchant.TimeZoneId,
             },
             $"purchase:{order.Id:N}"));
         outbox.Notify(new NotificationMessage(
@@ -800,6 +798,7 @@ public sealed partial class PurchaseService(
             merchant.Language,
             new Dictionary<string, string>
             {
+                ["merchantName"] = merchant.Name,
                 ["campaignName"] = campaign.Localize(merchant.Language).Name,
                 ["quantity"] = order.Quantity.ToString(CultureInfo.InvariantCulture),
                 ["amountPaid"] = order.Total.ToString(),

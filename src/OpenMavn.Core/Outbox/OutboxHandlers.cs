@@ -94,11 +94,7 @@ internal sealed class RefundOutboxHandler(OpenMavnDbContext db, PurchaseService 
                             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OrderStatus.Refunded).SetProperty(o => o.Version, o => o.Version + 1), ct);
                     }
 
-                    var customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == order.CustomerId, ct);
-                    if (customer is not null)
-                    {
-                        outbox.Notify(VoucherService.RefundMessage(tracked, customer));
-                    }
+                    await VoucherService.NotifyRefundCompletedAsync(db, outbox, tracked, order.CustomerId, ct);
                 }
             },
             cancellationToken);

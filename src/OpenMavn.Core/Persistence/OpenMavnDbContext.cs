@@ -153,6 +153,7 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
             b.HasMany(m => m.Members).WithOne().HasForeignKey(m => m.MerchantId).OnDelete(DeleteBehavior.Cascade);
             b.HasOne(m => m.PaymentAccount).WithOne().HasForeignKey<MerchantPaymentAccount>(a => a.MerchantId).OnDelete(DeleteBehavior.Cascade);
             b.HasIndex(m => m.KycStatus);
+            b.HasIndex(m => new { m.DailySummary, m.TimeZoneId, m.LastSummaryOn });
         });
         modelBuilder.Entity<MerchantMember>(b =>
         {
@@ -236,7 +237,8 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
             b.HasOne<Order>().WithMany().HasForeignKey(v => v.OrderId).OnDelete(DeleteBehavior.Restrict);
             b.HasIndex(v => v.Code).IsUnique();
             b.HasIndex(v => v.OwnerId);
-            b.HasIndex(v => new { v.Status, v.ExpiresAt });
+            // Serves the expiry job (Status, ExpiresAt) and the reminder scan (RemindedDays read from the index).
+            b.HasIndex(v => new { v.Status, v.ExpiresAt, v.RemindedDays });
             b.HasIndex(v => v.CampaignId);
             b.HasIndex(v => v.OrderId);
             b.HasIndex(v => v.MerchantId);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -318,6 +317,7 @@ public sealed partial class RedemptionService(
         }
 
         var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Translations).FirstAsync(c => c.Id == voucher.CampaignId, ct);
+        var merchant = await db.Merchants.AsNoTracking().Where(m => m.Id == voucher.MerchantId).Select(m => new { m.Name, m.TimeZoneId }).FirstAsync(ct);
         outbox.Notify(new NotificationMessage(
             NotificationTypes.VoucherRedeemed,
             new NotificationRecipient(owner.Id, owner.Email, owner.DisplayName),
@@ -325,10 +325,13 @@ public sealed partial class RedemptionService(
             new Dictionary<string, string>
             {
                 ["campaignName"] = campaign.Localize(owner.Language).Name,
+                ["merchantName"] = merchant.Name,
                 ["amount"] = new Money(redeemed, voucher.Currency).ToString(),
                 ["balance"] = voucher.BalanceMoney.ToString(),
+                ["usedUp"] = NotificationFormat.Flag(voucher.Balance == 0),
                 ["voucherId"] = voucher.Id.ToString(),
-                ["at"] = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+                ["at"] = NotificationFormat.Instant(time.GetUtcNow()),
+                ["timeZone"] = merchant.TimeZoneId,
             },
             $"redeemed:{voucher.Id:N}:{voucher.Version}"));
     }

@@ -69,6 +69,13 @@ public sealed class Voucher
     /// <summary>A gift in flight holds the voucher: it cannot be redeemed, exchanged or gifted again.</summary>
     public Guid? PendingGiftId { get; internal set; }
 
+    /// <summary>
+    /// The smallest number of days-before-expiry at which its owner was already reminded (or skipped, when opted
+    /// out); null before the first reminder. Set by a guarded update that does not bump <see cref="Version"/>: a
+    /// reminder changes nothing an exchange offer relies on.
+    /// </summary>
+    public int? RemindedDays { get; internal set; }
+
     /// <summary>Optimistic concurrency token; bumped on every change.</summary>
     public long Version { get; internal set; }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OpenMavn.Core.Accounts;
@@ -208,16 +207,30 @@ public sealed partial class VoucherService(
         return expired;
     }
 
-    internal static Dictionary<string, string> RefundModel(Refund refund) => new()
+    /// <summary>Queues the customer's refund.completed message, if the customer still exists.</summary>
+    internal static async Task NotifyRefundCompletedAsync(OpenMavnDbContext db, OutboxWriter outbox, Refund refund, Guid customerId, CancellationToken ct)
     {
-        ["amount"] = new Money(refund.Amount, refund.Currency).ToString(),
-        ["reason"] = refund.Reason,
-        ["refundId"] = refund.Id.ToString(),
-        ["at"] = refund.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
-    };
+        var customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == customerId, ct);
+        if (customer is null)
+        {
+            return;
+        }
 
-    internal static NotificationMessage RefundMessage(Refund refund, Customers.Customer customer) =>
-        new(NotificationTypes.RefundCompleted, new NotificationRecipient(customer.Id, customer.Email, customer.DisplayName), customer.Language, RefundModel(refund), $"refund:{refund.Id:N}");
+        var timeZone = await db.Merchants.Where(m => m.Id == refund.MerchantId).Select(m => m.TimeZoneId).FirstAsync(ct);
+        outbox.Notify(new NotificationMessage(
+            NotificationTypes.RefundCompleted,
+            new NotificationRecipient(customer.Id, customer.Email, customer.DisplayName),
+            customer.Language,
+            new Dictionary<string, string>
+            {
+                ["amount"] = new Money(refund.Amount, refund.Currency).ToString(),
+                ["reason"] = refund.Reason,
+                ["refundId"] = refund.Id.ToString(),
+                ["at"] = NotificationFormat.Instant(refund.CreatedAt),
+                ["timeZone"] = timeZone,
+            },
+            $"refund:{refund.Id:N}"));
+    }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Voucher {VoucherId} refunded (refund {RefundId})")]
     private static partial void LogRefunded(ILogger logger, Guid voucherId, Guid refundId);

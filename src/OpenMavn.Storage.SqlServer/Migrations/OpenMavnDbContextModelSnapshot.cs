@@ -847,6 +847,9 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<bool>("DailySummary")
+                        .HasColumnType("bit");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -865,6 +868,9 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                         .IsRequired()
                         .HasMaxLength(8)
                         .HasColumnType("nvarchar(8)");
+
+                    b.Property<DateOnly?>("LastSummaryOn")
+                        .HasColumnType("date");
 
                     b.Property<double?>("Latitude")
                         .HasColumnType("float");
@@ -896,6 +902,8 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("KycStatus");
+
+                    b.HasIndex("DailySummary", "TimeZoneId", "LastSummaryOn");
 
                     b.ToTable("Merchants");
                 });
@@ -1427,6 +1435,9 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                     b.Property<long>("PricePaid")
                         .HasColumnType("bigint");
 
+                    b.Property<int?>("RemindedDays")
+                        .HasColumnType("int");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1449,7 +1460,7 @@ namespace OpenMavn.Storage.SqlServer.Migrations
 
                     b.HasIndex("OwnerId");
 
-                    b.HasIndex("Status", "ExpiresAt");
+                    b.HasIndex("Status", "ExpiresAt", "RemindedDays");
 
                     b.ToTable("Vouchers", t =>
                         {

@@ -828,6 +828,9 @@ namespace OpenMavn.Core.Persistence.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("DailySummary")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -845,6 +848,9 @@ namespace OpenMavn.Core.Persistence.Migrations
                     b.Property<string>("Language")
                         .IsRequired()
                         .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("LastSummaryOn")
                         .HasColumnType("TEXT");
 
                     b.Property<double?>("Latitude")
@@ -877,6 +883,8 @@ namespace OpenMavn.Core.Persistence.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("KycStatus");
+
+                    b.HasIndex("DailySummary", "TimeZoneId", "LastSummaryOn");
 
                     b.ToTable("Merchants");
                 });
@@ -1404,6 +1412,9 @@ namespace OpenMavn.Core.Persistence.Migrations
                     b.Property<long>("PricePaid")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("RemindedDays")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1426,7 +1437,7 @@ namespace OpenMavn.Core.Persistence.Migrations
 
                     b.HasIndex("OwnerId");
 
-                    b.HasIndex("Status", "ExpiresAt");
+                    b.HasIndex("Status", "ExpiresAt", "RemindedDays");
 
                     b.ToTable("Vouchers", t =>
                         {

@@ -28,9 +28,16 @@ public sealed class FirebaseAccessToken(IOptions<FirebasePushOptions> options)
             throw new ProviderException("firebase", $"the service account key is not usable ({ex.GetType().Name}): check OpenMavn:Notifications:Firebase.", transient: false, innerException: ex);
         }
 
+        // Google's token client has its own 100 s timeout; a hanging token endpoint must not hold the outbox that long.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.RequestTimeout);
         try
         {
-            return await credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+            return await credential.GetAccessTokenForRequestAsync(cancellationToken: timeout.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Email.NotificationOptionsChecks.Transport("firebase", new TaskCanceledException("token request timed out", ex));
         }
         catch (TokenResponseException ex)
         {

@@ -13,7 +13,7 @@ public sealed class FirebaseAccessToken(IOptions<FirebasePushOptions> options)
 {
     internal const string Scope = "https://www.googleapis.com/auth/firebase.messaging";
 
-    private readonly Lazy<ITokenAccess> _credential = new(() => Create(options.Value));
+    private Lazy<ITokenAccess> _credential = new(() => Create(options.Value));
 
     /// <summary>A valid access token (cached until shortly before it expires).</summary>
     public async Task<string> GetAsync(CancellationToken cancellationToken = default)
@@ -21,7 +21,7 @@ public sealed class FirebaseAccessToken(IOptions<FirebasePushOptions> options)
         ITokenAccess credential;
         try
         {
-            credential = _credential.Value;
+            credential = Volatile.Read(ref _credential).Value;
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException or Newtonsoft.Json.JsonException)
         {
@@ -50,6 +50,12 @@ public sealed class FirebaseAccessToken(IOptions<FirebasePushOptions> options)
             throw Email.NotificationOptionsChecks.Transport("firebase", ex);
         }
     }
+
+    /// <summary>
+    /// Forgets the cached token after FCM refused it (401: revoked, key rotated): the next <see cref="GetAsync"/>
+    /// asks the token endpoint for a new one instead of presenting the refused token until it expires.
+    /// </summary>
+    internal void Invalidate() => Volatile.Write(ref _credential, new(() => Create(options.Value)));
 
     private static ITokenAccess Create(FirebasePushOptions options)
     {

@@ -95,6 +95,12 @@ public sealed partial class FirebasePushSender(
                     continue;
                 }
 
+                if (code == 401)
+                {
+                    // The cached access token was refused: the retry must fetch a new one, not present it again.
+                    accessToken.Invalidate();
+                }
+
                 var transient = code is 401 or 408 or 429 || code >= 500;
                 var failure = new ProviderException(
                     Provider,

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Text.Json;
 using OpenMavn.Core;
 using OpenMavn.Core.Notifications;
@@ -177,6 +178,28 @@ public sealed class FirebasePushSenderTests : IAsyncLifetime
         Assert.Contains(_google.Requests, r => r.StatusCode == 400);
         Assert.Equal([good], await _host.TokensAsync(userId));
         Assert.Contains(_host.Logs.Lines, l => l.Contains("[7202]", StringComparison.Ordinal) && l.Contains("INVALID_ARGUMENT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_invalid_argument_about_the_message_fails_it_for_good_and_keeps_every_token()
+    {
+        var (userId, tokens) = await CustomerAsync(2);
+        _google.FailNextWith(
+            async context =>
+            {
+                context.Response.StatusCode = 400;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(
+                    """{"error":{"code":400,"message":"Invalid value at 'message.data[0].value'","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"INVALID_ARGUMENT"},{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"message.data[0].value","description":"Invalid value"}]}]}}""",
+                    context.RequestAborted);
+            },
+            GoogleStandIn.FcmPathPrefix);
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() => SendAsync(Purchase(userId)));
+
+        Assert.False(error.IsTransient);
+        Assert.Contains("message.data", error.Message, StringComparison.Ordinal);
+        Assert.Equal(tokens.Order(StringComparer.Ordinal), (await _host.TokensAsync(userId)).Order(StringComparer.Ordinal));
     }
 
     [Fact]

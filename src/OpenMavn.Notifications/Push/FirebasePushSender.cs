@@ -17,8 +17,9 @@ namespace OpenMavn.Notifications.Push;
 /// <summary>
 /// The <c>push</c> channel over Firebase Cloud Messaging HTTP v1: one <c>messages:send</c> per device token of the
 /// recipient, title = the template's subject, body = its push text, <c>data</c> = the type and the ids of the
-/// message (never codes or claim links). A token FCM reports as <c>UNREGISTERED</c> or <c>INVALID_ARGUMENT</c> is
-/// removed. 429/5xx and transport failures are retried by the outbox (honouring <c>Retry-After</c>); every send
+/// message (never codes or claim links). A token FCM reports as <c>UNREGISTERED</c>, or as an invalid registration
+/// token (<c>INVALID_ARGUMENT</c> naming the token), is removed; an <c>INVALID_ARGUMENT</c> about the message itself
+/// fails the message for good and keeps the tokens. 429/5xx and transport failures are retried by the outbox (honouring <c>Retry-After</c>); every send
 /// carries a collapse key derived from the dedupe key, so a device that gets a retried message shows it once.
 /// </summary>
 public sealed partial class FirebasePushSender(
@@ -86,12 +87,16 @@ public sealed partial class FirebasePushSender(
                     continue;
                 }
 
-                var (status, errorCode, text) = await ErrorAsync(response, cancellationToken);
+                var (status, errorCode, text, tokenField) = await ErrorAsync(response, cancellationToken);
                 var code = (int)response.StatusCode;
-                if (errorCode is "UNREGISTERED" or "INVALID_ARGUMENT" && code is 400 or 404)
+                // INVALID_ARGUMENT also answers a malformed message; only a refusal that names the token removes it
+                // (a payload bug must park the message, not wipe every customer's devices).
+                var tokenRefused = errorCode == "UNREGISTERED" && code == 404
+                    || errorCode == "INVALID_ARGUMENT" && code == 400 && (tokenField || text.Contains("registration token", StringComparison.OrdinalIgnoreCase));
+                if (tokenRefused)
                 {
                     await devices.RemoveTokenAsync(token, cancellationToken);
-                    LogTokenRemoved(logger, message.Type, Fingerprint(token), errorCode);
+                    LogTokenRemoved(logger, message.Type, Fingerprint(token), errorCode!);
                     continue;
                 }
 
@@ -162,7 +167,7 @@ public sealed partial class FirebasePushSender(
 
     private static string Fingerprint(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)))[..12];
 
-    private static async Task<(string? Status, string? ErrorCode, string Message)> ErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<(string? Status, string? ErrorCode, string Message, bool TokenField)> ErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
@@ -170,25 +175,33 @@ public sealed partial class FirebasePushSender(
             using var json = JsonDocument.Parse(body);
             if (!json.RootElement.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object)
             {
-                return (null, null, "");
+                return (null, null, "", false);
             }
 
             var status = error.TryGetProperty("status", out var s) ? s.GetString() : null;
             var text = error.TryGetProperty("message", out var m) ? m.GetString() ?? "" : "";
             string? errorCode = null;
+            var tokenField = false;
             if (error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array)
             {
-                errorCode = details.EnumerateArray()
-                    .Where(d => d.ValueKind == JsonValueKind.Object && d.TryGetProperty("errorCode", out _))
+                var objects = details.EnumerateArray().Where(d => d.ValueKind == JsonValueKind.Object).ToList();
+                errorCode = objects
+                    .Where(d => d.TryGetProperty("errorCode", out _))
                     .Select(d => d.GetProperty("errorCode").GetString())
                     .FirstOrDefault();
+
+                // google.rpc.BadRequest: {"fieldViolations":[{"field":"message.token", ...}]}
+                tokenField = objects
+                    .Where(d => d.TryGetProperty("fieldViolations", out var v) && v.ValueKind == JsonValueKind.Array)
+                    .SelectMany(d => d.GetProperty("fieldViolations").EnumerateArray())
+                    .Any(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("field", out var f) && f.GetString() == "message.token");
             }
 
-            return (status, errorCode, text.Length > 300 ? text[..300] : text);
+            return (status, errorCode, text.Length > 300 ? text[..300] : text, tokenField);
         }
         catch (JsonException)
         {
-            return (null, null, "");
+            return (null, null, "", false);
         }
     }
 

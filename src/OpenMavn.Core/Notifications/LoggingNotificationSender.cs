@@ -15,6 +15,12 @@ public sealed partial class LoggingNotificationSender(ILogger<LoggingNotificatio
     public Task<NotificationOutcome> SendAsync(NotificationMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The outbox is stopping: log nothing, so the message is not reported as sent when it will be retried.
+            return Task.FromCanceled<NotificationOutcome>(cancellationToken);
+        }
+
         LogMessage(logger, message.Type, message.Recipient.UserId, message.Language, message.DedupeKey);
         return Task.FromResult(NotificationOutcome.Sent);
     }

@@ -146,6 +146,16 @@ public sealed partial class PayrexxPaymentProvider : IPaymentProvider, IDisposab
                 && transactions.GetArrayLength() > 0 && transactions[0].ValueKind == JsonValueKind.Object)
             {
                 transactionId = Scalar(transactions[0], "id");
+
+                // A refund moves the transaction, not the gateway, which still reads confirmed: report the refund
+                // (Core completes a pending refund once the payment reads refunded or partially refunded).
+                var transactionRaw = Scalar(transactions[0], "status");
+                if (status == PaymentStatus.Confirmed && PayrexxStatuses.Map(transactionRaw) is PaymentStatus.Refunded or PaymentStatus.PartiallyRefunded
+                    or PaymentStatus.RefundPending or PaymentStatus.Disputed)
+                {
+                    raw = transactionRaw!;
+                    status = PayrexxStatuses.Map(raw);
+                }
             }
         }
 
@@ -214,7 +224,9 @@ public sealed partial class PayrexxPaymentProvider : IPaymentProvider, IDisposab
     public Task<PaymentWebhookHint?> ParseWebhookAsync(PaymentWebhookRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.FromResult(PayrexxWebhooks.Parse(request.ContentType, request.Body.Span));
+        return cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled<PaymentWebhookHint?>(cancellationToken)
+            : Task.FromResult(PayrexxWebhooks.Parse(request.ContentType, request.Body.Span));
     }
 
     /// <summary>Disposes the HTTP clients.</summary>

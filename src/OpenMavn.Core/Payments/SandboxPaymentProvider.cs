@@ -45,6 +45,11 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
     public Task VerifyAccountAsync(PaymentAccountCredentials account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
         return string.IsNullOrWhiteSpace(account.Secret)
             ? throw new ProviderException(Name, "An API secret is required.", transient: false)
             : Task.CompletedTask;
@@ -155,6 +160,11 @@ public sealed class SandboxPaymentProvider(IServiceScopeFactory scopes, TimeProv
     public Task<PaymentWebhookHint?> ParseWebhookAsync(PaymentWebhookRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<PaymentWebhookHint?>(cancellationToken);
+        }
+
         try
         {
             using var document = JsonDocument.Parse(request.Body);

@@ -143,13 +143,13 @@ public sealed partial class PayrexxPaymentProvider : IPaymentProvider, IDisposab
         {
             isTest = Scalar(invoice, "test") is "1" or "true";
             if (invoice.TryGetProperty("transactions", out var transactions) && transactions.ValueKind == JsonValueKind.Array
-                && transactions.GetArrayLength() > 0 && transactions[0].ValueKind == JsonValueKind.Object)
+                && Settled(transactions) is { } transaction)
             {
-                transactionId = Scalar(transactions[0], "id");
+                transactionId = Scalar(transaction, "id");
 
                 // A refund moves the transaction, not the gateway, which still reads confirmed: report the refund
                 // (Core completes a pending refund once the payment reads refunded or partially refunded).
-                var transactionRaw = Scalar(transactions[0], "status");
+                var transactionRaw = Scalar(transaction, "status");
                 if (status == PaymentStatus.Confirmed && PayrexxStatuses.Map(transactionRaw) is PaymentStatus.Refunded or PaymentStatus.PartiallyRefunded
                     or PaymentStatus.RefundPending or PaymentStatus.Disputed)
                 {
@@ -160,6 +160,27 @@ public sealed partial class PayrexxPaymentProvider : IPaymentProvider, IDisposab
         }
 
         return new PaymentStatusReport(providerPaymentId, status, raw, amount, currency, orderId, transactionId, isTest);
+    }
+
+    /// <summary>
+    /// The transaction that carries the money: a gateway holds one per attempt (a declined card, then a paid one), in no
+    /// promised order. The last one that took money (confirmed, refunded, disputed) wins; else the last attempt.
+    /// </summary>
+    private static JsonElement? Settled(JsonElement transactions)
+    {
+        JsonElement? last = null;
+        JsonElement? settled = null;
+        foreach (var transaction in transactions.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.Object))
+        {
+            last = transaction;
+            if (PayrexxStatuses.Map(Scalar(transaction, "status") ?? "") is PaymentStatus.Confirmed or PaymentStatus.Refunded
+                or PaymentStatus.PartiallyRefunded or PaymentStatus.RefundPending or PaymentStatus.Disputed)
+            {
+                settled = transaction;
+            }
+        }
+
+        return settled ?? last;
     }
 
     /// <inheritdoc />

@@ -72,6 +72,25 @@ public sealed class PayrexxHttpTests
             request.Body);
     }
 
+    [Theory]
+    [InlineData("[{\"id\":11,\"status\":\"declined\"},{\"id\":12,\"status\":\"confirmed\"}]", "12", PaymentStatus.Confirmed)]
+    [InlineData("[{\"id\":12,\"status\":\"confirmed\"},{\"id\":11,\"status\":\"declined\"}]", "12", PaymentStatus.Confirmed)]
+    [InlineData("[{\"id\":11,\"status\":\"declined\"},{\"id\":12,\"status\":\"refunded\"}]", "12", PaymentStatus.Refunded)]
+    [InlineData("[{\"id\":11,\"status\":\"declined\"},{\"id\":13,\"status\":\"waiting\"}]", "13", PaymentStatus.Confirmed)]
+    public void After_a_declined_attempt_the_transaction_that_carries_the_money_is_reported(string transactions, string expectedTransaction, PaymentStatus expected)
+    {
+        // A shopper whose first card was declined pays with a second one: the gateway has two transactions, and a
+        // refund must go to the one that took the money, not the declined attempt.
+        using var gateway = System.Text.Json.JsonDocument.Parse($$"""
+            {"id":77,"status":"confirmed","amount":5000,"currency":"CHF","referenceId":"{{Order}}","invoices":[{"test":0,"transactions":{{transactions}}}]}
+            """);
+
+        var report = PayrexxPaymentProvider.Report("77", gateway.RootElement, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        Assert.Equal(expectedTransaction, report.TransactionId);
+        Assert.Equal(expected, report.Status);
+    }
+
     [Fact]
     public async Task Get_with_the_signature_signs_the_empty_string_in_the_query()
     {

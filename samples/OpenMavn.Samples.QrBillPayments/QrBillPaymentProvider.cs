@@ -54,6 +54,12 @@ public sealed partial class QrBillPaymentProvider : IPaymentProvider
     public Task VerifyAccountAsync(PaymentAccountCredentials account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // No I/O here, but Core cancels on shutdown and aborted requests: a cancelled call does nothing.
+            return Task.FromCanceled(cancellationToken);
+        }
+
         _ = Creditor(account);
         return Task.CompletedTask;
     }
@@ -249,7 +255,9 @@ public sealed partial class QrBillPaymentProvider : IPaymentProvider
     public Task<PaymentWebhookHint?> ParseWebhookAsync(PaymentWebhookRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.FromResult(ParseNotification(request.Body.Span));
+        return cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled<PaymentWebhookHint?>(cancellationToken)
+            : Task.FromResult(ParseNotification(request.Body.Span));
     }
 
     internal static PaymentWebhookHint? ParseNotification(ReadOnlySpan<byte> body)

@@ -1,6 +1,7 @@
 // The floor: a bare minimal API that does one SQLite write transaction per request, with the journal settings of
 // OpenMavn's SQLite storage (AddSqliteStorage): WAL journal, writers queue on the lock for up to 60 s
-// (Default Timeout = 60, the busy timeout), and transactions take the write lock up front (BEGIN IMMEDIATE,
+// (Default Timeout = 60, and SQLite's own busy_timeout of 60 000 ms set on each connection, as OpenMavn's
+// SqliteBusyTimeoutInterceptor does), and transactions take the write lock up front (BEGIN IMMEDIATE,
 // Microsoft.Data.Sqlite's default for BeginTransaction). Connection pooling and synchronous mode are the defaults,
 // as in OpenMavn. The database file is Floor:Database (default floor.db in the working directory).
 using Microsoft.Data.Sqlite;
@@ -30,6 +31,12 @@ app.MapPost("/write", async (CancellationToken cancellationToken) =>
     var id = Guid.CreateVersion7();
     await using var connection = new SqliteConnection(connectionString);
     await connection.OpenAsync(cancellationToken);
+    await using (var busy = connection.CreateCommand())
+    {
+        busy.CommandText = "PRAGMA busy_timeout = 60000;";
+        await busy.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken); // BEGIN IMMEDIATE
     await using var command = connection.CreateCommand();
     command.Transaction = transaction;

@@ -161,6 +161,7 @@ internal sealed class AppProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var app = new AppProcess(name, process, new Uri($"http://127.0.0.1:{port}/"), log, logFile);
+        Console.Error.WriteLine($"  {name}: pid {process.Id}, {app.BaseAddress}");
         if (waitReady)
         {
             await app.WaitReadyAsync(readyPath);

@@ -13,6 +13,7 @@ internal sealed record LoadOptions
           --cold-runs N        cold starts of each app, median reported (default 3; 0 skips)
           --redeem-vouchers N  vouchers bought in setup and redeemed round-robin (default 2000)
           --output FILE        also write the Markdown report here (default bench/results/latest.md)
+          --scenarios LIST     comma-separated subset of floor,purchase,redeem (default all; the floor runs before and after)
           --no-build           use the existing Release builds of the floor and the host
           --host-url URL       drive an already-running OpenMavn host (127.0.0.1 only; no cold start)
           --floor-url URL      drive an already-running floor app (127.0.0.1 only; no cold start)
@@ -32,6 +33,8 @@ internal sealed record LoadOptions
     public string? Output { get; init; }
 
     public bool NoBuild { get; init; }
+
+    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(["floor", "purchase", "redeem"]);
 
     public Uri? HostUrl { get; init; }
 
@@ -59,6 +62,7 @@ internal sealed record LoadOptions
                 case "--cold-runs": o = o with { ColdRuns = Int() }; break;
                 case "--redeem-vouchers": o = o with { RedeemVouchers = Int() }; break;
                 case "--output": o = o with { Output = Next() }; break;
+                case "--scenarios": o = o with { Scenarios = new HashSet<string>(Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) }; break;
                 case "--no-build": o = o with { NoBuild = true }; break;
                 case "--host-url": o = o with { HostUrl = Loopback(Next()) }; break;
                 case "--floor-url": o = o with { FloorUrl = Loopback(Next()) }; break;

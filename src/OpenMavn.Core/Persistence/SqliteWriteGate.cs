@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace OpenMavn.Core.Persistence;
@@ -15,6 +16,10 @@ internal static class SqliteWriteGate
 {
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
+    // The gate this async flow holds: a transaction started inside another one's work does not wait for itself (it
+    // meets the file lock instead, and its busy timeout, as it did before the gate).
+    private static readonly AsyncLocal<SemaphoreSlim?> Held = new();
+
     public static async ValueTask<Turn> EnterAsync(OpenMavnDbContext db, CancellationToken cancellationToken)
     {
         if (!db.Database.IsSqlite())
@@ -23,13 +28,33 @@ internal static class SqliteWriteGate
         }
 
         var gate = Gates.GetOrAdd(db.Database.GetConnectionString() ?? "", static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
+        if (ReferenceEquals(Held.Value, gate))
+        {
+            return default;
+        }
+
+        // As long as a writer would wait for the file lock (Default Timeout), then fail the same way.
+        var seconds = db.Database.GetDbConnection() is SqliteConnection { DefaultTimeout: > 0 } c ? c.DefaultTimeout : 30;
+        if (!await gate.WaitAsync(TimeSpan.FromSeconds(seconds), cancellationToken))
+        {
+            throw new TimeoutException($"No turn to write to the SQLite database within {seconds} s.");
+        }
+
         return new Turn(gate);
     }
 
-    /// <summary>Leaves the gate when disposed.</summary>
+    /// <summary>A turn at the gate; <see cref="Hold"/> marks the calling async flow as its holder.</summary>
     public readonly struct Turn(SemaphoreSlim? gate) : IDisposable
     {
+        /// <summary>Call from the async method that runs the transaction: its callees see the gate as held.</summary>
+        public void Hold()
+        {
+            if (gate is not null)
+            {
+                Held.Value = gate;
+            }
+        }
+
         public void Dispose() => gate?.Release();
     }
 }

@@ -137,8 +137,14 @@ public static class OpenMavnServiceCollectionExtensions
         }
 
         var final = csb.ToString();
+
+        // SQLite's busy handler waits for the lock as long as Microsoft.Data.Sqlite would (its Default Timeout), but
+        // retries within milliseconds instead of after 150 ms sleeps (see SqliteBusyTimeoutInterceptor).
+        var busyTimeout = new SqliteBusyTimeoutInterceptor(checked(csb.DefaultTimeout * 1000));
         return builder.AddStorage(
-            (_, options) => options.UseSqlite(final, sqlite => sqlite.MigrationsAssembly(typeof(OpenMavnDbContext).Assembly.GetName().Name)),
+            (_, options) => options
+                .UseSqlite(final, sqlite => sqlite.MigrationsAssembly(typeof(OpenMavnDbContext).Assembly.GetName().Name))
+                .AddInterceptors(busyTimeout),
             StorageKind.Sqlite);
     }
 

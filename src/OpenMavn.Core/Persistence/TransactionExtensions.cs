@@ -23,6 +23,11 @@ internal static class TransactionExtensions
                     (db, work),
                     static async (_, state, ct) =>
                     {
+                        // On SQLite, writers of this process queue here without holding a thread: Microsoft.Data.Sqlite
+                        // is synchronous underneath, so writers queuing on the database lock itself would each block a
+                        // thread-pool thread and starve the requests that could run meanwhile.
+                        using var turn = await SqliteWriteGate.EnterAsync(state.db, ct);
+                        turn.Hold();
                         await using var transaction = await state.db.Database.BeginTransactionAsync(ct);
                         var result = await state.work(ct);
                         await state.db.SaveChangesAsync(ct);

@@ -52,7 +52,7 @@ public sealed class LedgerKitCatchesTests
         var suite = new Suite(new LedgerWithLaterFinality()) { Accepted = [("OpenMavn:Ledger:Memory:Nothing", _ => { })] };
         await suite.InitializeAsync();
 
-        var error = Assert.ThrowsAny<Exception>(suite.Bad_configuration_is_refused_with_a_message_naming_the_setting);
+        var error = await Assert.ThrowsAnyAsync<Exception>(suite.Bad_configuration_is_refused_with_a_message_naming_the_setting);
 
         Assert.Contains("was accepted", error.Message, StringComparison.Ordinal);
     }

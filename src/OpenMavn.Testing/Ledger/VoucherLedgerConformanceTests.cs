@@ -366,28 +366,11 @@ public abstract class VoucherLedgerConformanceTests : IAsyncLifetime
 
     /// <summary>Each of <see cref="BadConfigurations"/> is refused at start-up or when the ledger is resolved, naming the setting.</summary>
     [Fact]
-    public virtual void Bad_configuration_is_refused_with_a_message_naming_the_setting()
+    public virtual async Task Bad_configuration_is_refused_with_a_message_naming_the_setting()
     {
         foreach (var (name, configure) in BadConfigurations)
         {
-            var services = new ServiceCollection();
-            var builder = services.AddOpenMavn(new ConfigurationBuilder().AddInMemoryCollection().Build());
-            configure(builder);
-            Exception? error;
-            using (var provider = services.BuildServiceProvider())
-            {
-                error = Record.Exception(() =>
-                {
-                    provider.GetService<IStartupValidator>()?.Validate();
-                    provider.GetRequiredService<IVoucherLedger>();
-                });
-            }
-
-            var refusal = error is AggregateException aggregate ? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e.Message.Contains(name, StringComparison.Ordinal)) ?? aggregate.InnerExceptions[0] : error;
-            Assert.True(
-                refusal is OptionsValidationException or ArgumentException or ProviderException,
-                $"Bad configuration '{name}': start-up validation or resolving the ledger must throw OptionsValidationException, ArgumentException or ProviderException; it {(refusal is null ? "was accepted" : "threw " + refusal.GetType().Name + ": " + refusal.Message)}.");
-            Assert.True(refusal!.Message.Contains(name, StringComparison.Ordinal), $"Bad configuration '{name}': the refusal must name the setting; it said: {refusal.Message}");
+            await BadConfiguration.AssertRefusedAsync(name, configure, null, provider => provider.GetRequiredService<IVoucherLedger>(), "the ledger");
         }
     }
 

@@ -304,24 +304,16 @@ public abstract class NotificationSenderConformanceTests : IAsyncLifetime
     {
         foreach (var (name, configure) in BadConfigurations)
         {
-            var services = new ServiceCollection();
-            configure(services.AddOpenMavn(new ConfigurationBuilder().AddInMemoryCollection().Build()));
-            Exception? error;
-            await using (var provider = services.BuildServiceProvider())
-            {
-                error = Record.Exception(() =>
+            await BadConfiguration.AssertRefusedAsync(
+                name,
+                configure,
+                null,
+                provider =>
                 {
-                    provider.GetService<IStartupValidator>()?.Validate();
                     using var scope = provider.CreateScope();
                     _ = scope.ServiceProvider.GetServices<INotificationSender>().ToList();
-                });
-            }
-
-            var refusal = error is AggregateException aggregate ? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e.Message.Contains(name, StringComparison.Ordinal)) ?? aggregate.InnerExceptions[0] : error;
-            Assert.True(
-                refusal is OptionsValidationException or ArgumentException or ProviderException,
-                $"Bad configuration '{name}': start-up validation or resolving the senders must throw OptionsValidationException, ArgumentException or ProviderException; it {(refusal is null ? "was accepted" : "threw " + refusal.GetType().Name + ": " + refusal.Message)}.");
-            Assert.True(refusal!.Message.Contains(name, StringComparison.Ordinal), $"Bad configuration '{name}': the refusal must name the setting; it said: {refusal.Message}");
+                },
+                "the senders");
         }
     }
 

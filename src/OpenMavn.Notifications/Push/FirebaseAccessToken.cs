@@ -37,7 +37,7 @@ public sealed class FirebaseAccessToken(IOptions<FirebasePushOptions> options)
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Email.NotificationOptionsChecks.Transport("firebase", new TaskCanceledException("token request timed out", ex));
+            throw NotificationOptionsChecks.Transport("firebase", new TaskCanceledException("token request timed out", ex));
         }
         catch (TokenResponseException ex)
         {
@@ -47,7 +47,7 @@ public sealed class FirebaseAccessToken(IOptions<FirebasePushOptions> options)
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw Email.NotificationOptionsChecks.Transport("firebase", ex);
+            throw NotificationOptionsChecks.Transport("firebase", ex);
         }
     }
 

@@ -45,7 +45,7 @@ internal sealed class FirebasePushOptionsValidator : IValidateOptions<FirebasePu
             failures.Add($"OpenMavn:Notifications:Firebase:ServiceAccountFile '{options.ServiceAccountFile}' does not exist.");
         }
 
-        if (!Email.NotificationOptionsChecks.IsHttpUrl(options.Endpoint))
+        if (!NotificationOptionsChecks.IsHttpUrl(options.Endpoint))
         {
             failures.Add("OpenMavn:Notifications:Firebase:Endpoint must be an absolute http(s) URL.");
         }

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenMavn.Core;
 using OpenMavn.Core.Notifications;
-using OpenMavn.Notifications.Email;
 using OpenMavn.Notifications.Templates;
 
 namespace OpenMavn.Notifications.Push;

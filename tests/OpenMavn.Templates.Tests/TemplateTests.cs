@@ -107,6 +107,54 @@ public sealed class TemplateTests(TemplateWorkspace workspace) : IClassFixture<T
     }
 
     [Fact]
+    public async Task An_ethereum_ledger_host_builds_starts_deploys_its_contract_on_a_dev_chain_and_keeps_the_key_secret()
+    {
+        var project = await workspace.GenerateAsync("Acme.Chain", "--ledger", "ethereum", "--local-packages", workspace.Packages);
+        Assert.Contains("<PackageReference Include=\"OpenMavn.Ledger.Ethereum\" Version=\"$(OpenMavnVersion)\" />", await File.ReadAllTextAsync(Path.Combine(project, "Acme.Chain.csproj")), StringComparison.Ordinal);
+        var program = await File.ReadAllTextAsync(Path.Combine(project, "Program.cs"));
+        Assert.Contains(".AddEthereumLedger()", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("AddDatabaseLedger", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("#if", program, StringComparison.Ordinal);
+        var settings = await File.ReadAllTextAsync(Path.Combine(project, "appsettings.json"));
+        Assert.Contains("\"Ethereum\": {", settings, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"OperatorPrivateKey\": \"", settings.Replace("// \"OperatorPrivateKey\"", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        await workspace.BuildAsync(project);
+
+        await using var chain = await OpenMavn.Ledger.Ethereum.Tests.Infrastructure.Anvil.StartAsync();
+        var secrets = new Dictionary<string, string>
+        {
+            ["OpenMavn__Ledger__Ethereum__RpcUrl"] = chain.RpcUrl,
+            ["OpenMavn__Ledger__Ethereum__OperatorPrivateKey"] = OpenMavn.Ledger.Ethereum.Tests.Infrastructure.Anvil.PrivateKeys[0],
+        };
+        await using (var host = await GeneratedHost.StartAsync(workspace, project, "Acme.Chain", secrets))
+        {
+            using var client = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(30) };
+            await GeneratedHost.PollAsync(client, "/health/live");
+
+            // Development with no ContractAddress: the host deploys the contract from the operator account.
+            using var rpc = new HttpClient();
+            var deployed = false;
+            for (var i = 0; i < 60 && !deployed; i++)
+            {
+                var nonce = await rpc.PostAsJsonAsync(chain.RpcUrl, new { jsonrpc = "2.0", id = 1, method = "eth_getTransactionCount", @params = new[] { "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "latest" } });
+                deployed = (await nonce.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("result").GetString() != "0x0";
+                if (!deployed)
+                {
+                    await Task.Delay(500);
+                }
+            }
+
+            Assert.True(deployed, "the host did not deploy the ledger contract:\n" + host.Output);
+            Assert.DoesNotContain("fail:", host.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(OpenMavn.Ledger.Ethereum.Tests.Infrastructure.Anvil.PrivateKeys[0][2..], host.Output, StringComparison.OrdinalIgnoreCase);
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => GeneratedHost.StartAsync(workspace, project, "Acme.Chain"));
+        Assert.Contains("OpenMavn:Ledger:Ethereum:OperatorPrivateKey", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_sqlserver_host_is_generated_with_its_package_and_builds()
     {
         // No SQL Server runs on this machine: the host is built, not started.
@@ -154,7 +202,7 @@ public sealed class TemplateTests(TemplateWorkspace workspace) : IClassFixture<T
 
     [Theory]
     [InlineData("--database", "postgres")]
-    [InlineData("--ledger", "ethereum")]
+    [InlineData("--ledger", "bitcoin")]
     public async Task A_provider_the_template_does_not_offer_yet_is_refused(string option, string value)
     {
         var output = await workspace.GenerateFailsAsync(option, value);

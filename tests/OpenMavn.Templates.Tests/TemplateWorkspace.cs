@@ -41,6 +41,7 @@ public sealed class TemplateWorkspace : IAsyncLifetime
             "src/OpenMavn.Storage.SqlServer/OpenMavn.Storage.SqlServer.csproj",
             "src/OpenMavn.Payments.Payrexx/OpenMavn.Payments.Payrexx.csproj",
             "src/OpenMavn.Notifications/OpenMavn.Notifications.csproj",
+            "src/OpenMavn.Ledger.Ethereum/OpenMavn.Ledger.Ethereum.csproj",
             "src/OpenMavn.Testing/OpenMavn.Testing.csproj",
             "templates/OpenMavn.Templates.csproj",
         })

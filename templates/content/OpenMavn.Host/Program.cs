@@ -22,6 +22,8 @@ builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
 #endif
 #if (UseDatabaseLedger)
     .AddDatabaseLedger()        // a hash-chained ledger of every voucher event, in the same database
+#elif (UseEthereumLedger)
+    .AddEthereumLedger()        // every voucher mirrored on an EVM chain (OpenMavn:Ledger:Ethereum; the operator key from secrets)
 #endif
 #if (UseSendGridFirebase)
     .AddSendGridEmail()         // email over SendGrid (OpenMavn:Notifications:SendGrid; the API key from secrets)

@@ -16,7 +16,7 @@ namespace OpenMavn.Core.Ledger;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Per voucher (paged by id, <see cref="PageSize"/> at a time, so memory stays flat however many there are) the
+/// Per voucher (paged by id, <see cref="DefaultPageSize"/> at a time, so memory stays flat however many there are) the
 /// database's holder (<see cref="IVoucherLedgerReader.HolderOf"/> of the owner), balance, status and number of ledger
 /// events are compared with what <see cref="IVoucherLedgerReader.ReadVouchersAsync"/> answers. The expected number of
 /// events is the number of the voucher's activities of the kinds that are mirrored (issued, transferred, exchanged,
@@ -51,7 +51,7 @@ public sealed partial class LedgerReconciliation(
     ILogger<LedgerReconciliation> logger)
 {
     /// <summary>Vouchers (and campaigns) compared per page.</summary>
-    public const int PageSize = 500;
+    public const int DefaultPageSize = 500;
 
     /// <summary>A running report without a heartbeat for this long was left behind by a host that stopped.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(15);
@@ -61,6 +61,9 @@ public sealed partial class LedgerReconciliation(
         VoucherActivityKind.Issued, VoucherActivityKind.Transferred, VoucherActivityKind.Exchanged, VoucherActivityKind.Redeemed,
         VoucherActivityKind.RedemptionReversed, VoucherActivityKind.Expired, VoucherActivityKind.Refunded,
     ];
+
+    /// <summary>Vouchers (and campaigns) compared per page (tests make it small to page through few vouchers).</summary>
+    internal int PageSize { get; set; } = DefaultPageSize;
 
     /// <summary>Runs a reconciliation now (operators). Throws a conflict when one is already running.</summary>
     public async Task<LedgerReconciliationReport> RunAsync(Actor actor, CancellationToken cancellationToken = default)

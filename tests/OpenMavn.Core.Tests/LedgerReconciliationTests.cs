@@ -269,14 +269,26 @@ public sealed class LedgerReconciliationTests
         await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<LedgerReconciliation, LedgerReconciliationReport>(r => r.RunAsync(Actor.Member(Guid.NewGuid()))));
     }
 
-    [Fact]
-    public async Task Options_out_of_range_fail_at_start()
+    [Theory]
+    [InlineData("ReconciliationInterval", 0.5)]
+    [InlineData("ReconciliationInterval", 60 * 24 * 31)]
+    [InlineData("StuckAfter", 0)]
+    public async Task Ledger_options_out_of_range_are_refused(string option, double minutes)
     {
-        await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
+        await using var host = await TestHost.StartAsync(o =>
         {
-            await using var host = await TestHost.StartAsync(o => o.Ledger.ReconciliationInterval = TimeSpan.FromSeconds(10));
-            host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OpenMavnOptions>>().Value.ToString();
+            if (option == "StuckAfter")
+            {
+                o.Ledger.StuckAfter = TimeSpan.FromMinutes(minutes);
+            }
+            else
+            {
+                o.Ledger.ReconciliationInterval = TimeSpan.FromMinutes(minutes);
+            }
         });
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OpenMavnOptions>>().Value);
+        Assert.Contains($"OpenMavn:Ledger:{option} must be between", error.Message, StringComparison.Ordinal);
     }
 
     private static Task<LedgerReconciliationReport> RunAsync(TestHost host) =>

@@ -91,7 +91,7 @@ public sealed partial class LedgerReconciliation(
         return report is null ? null : await CompleteAsync(report, cancellationToken);
     }
 
-    /// <summary>Reports, latest first (operators).</summary>
+    /// <summary>Reports, latest first, without their differences (operators; <see cref="GetAsync"/> has them).</summary>
     public async Task<IReadOnlyList<LedgerReconciliationReport>> ListAsync(Actor actor, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -99,6 +99,22 @@ public sealed partial class LedgerReconciliation(
         return await db.LedgerReconciliationReports.AsNoTracking()
             .OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id)
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 1000))
+            .Select(r => new LedgerReconciliationReport
+            {
+                Id = r.Id,
+                Ledger = r.Ledger,
+                Trigger = r.Trigger,
+                Slot = r.Slot,
+                RunLock = r.RunLock,
+                StartedAt = r.StartedAt,
+                HeartbeatAt = r.HeartbeatAt,
+                FinishedAt = r.FinishedAt,
+                VouchersChecked = r.VouchersChecked,
+                CampaignsChecked = r.CampaignsChecked,
+                InFlight = r.InFlight,
+                DifferenceCount = r.DifferenceCount,
+                Error = r.Error,
+            })
             .ToListAsync(cancellationToken);
     }
 

@@ -236,9 +236,16 @@ public sealed class LedgerReconciliationTests
         Assert.Equal(1, await host.QueryAsync(db => db.LedgerReconciliationReports.CountAsync()));
         Assert.Null(await host.RunAsync<LedgerReconciliation, LedgerReconciliationReport?>(r => r.RunIfDueAsync()));
 
+        // The background service's step: the next period runs once more, as a scheduled run.
+        var jobs = host.Services.GetRequiredService<OpenMavn.Core.Jobs.OpenMavnJobs>();
+        Assert.False(await jobs.ReconcileLedgerIfDueAsync());
         host.Time.Advance(TimeSpan.FromHours(6));
-        Assert.NotNull(await host.RunAsync<LedgerReconciliation, LedgerReconciliationReport?>(r => r.RunIfDueAsync()));
-        Assert.Equal(2, await host.QueryAsync(db => db.LedgerReconciliationReports.CountAsync()));
+        Assert.True(await jobs.ReconcileLedgerIfDueAsync());
+        Assert.False(await jobs.ReconcileLedgerIfDueAsync());
+        var reports = await host.QueryAsync(db => db.LedgerReconciliationReports.AsNoTracking().ToListAsync());
+        Assert.Equal(2, reports.Count);
+        Assert.All(reports, r => Assert.Equal(("scheduled", 0L, (string?)null), (r.Trigger, r.DifferenceCount, r.Error)));
+        Assert.Equal(2, reports.Select(r => r.Slot).Distinct().Count());
     }
 
     [Fact]

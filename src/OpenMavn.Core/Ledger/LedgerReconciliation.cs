@@ -166,14 +166,17 @@ public sealed partial class LedgerReconciliation(
         }
         catch (DbUpdateException)
         {
-            // Another run holds the lock, or another host claimed this period first.
-            return null;
-        }
-        finally
-        {
             db.ChangeTracker.Clear();
+            // Another run holds the lock, or another host claimed this period first; anything else is a real error.
+            if (await db.LedgerReconciliationReports.AsNoTracking().AnyAsync(r => r.RunLock != null || (slot != null && r.Slot == slot), cancellationToken))
+            {
+                return null;
+            }
+
+            throw;
         }
 
+        db.ChangeTracker.Clear();
         return report;
     }
 

@@ -34,6 +34,25 @@ public sealed class OpenMavnOptions
 
     /// <summary>Scheduled notifications (expiry reminders).</summary>
     public NotificationOptions Notifications { get; set; } = new();
+
+    /// <summary>Ledger receipts and reconciliation, bound from <c>OpenMavn:Ledger</c>.</summary>
+    public LedgerOptions Ledger { get; set; } = new();
+}
+
+/// <summary>Ledger receipts and reconciliation, bound from <c>OpenMavn:Ledger</c>.</summary>
+public sealed class LedgerOptions
+{
+    /// <summary>
+    /// How often the background service reconciles the database with the ledger (once per period, periods aligned to
+    /// UTC midnight when the interval divides a day; one host runs it). Between 1 minute and 30 days; default 24 hours.
+    /// </summary>
+    public TimeSpan ReconciliationInterval { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// A voucher event the ledger has not made final after this long is reported as stuck by a reconciliation
+    /// (younger ones count as in flight). Between 1 minute and 30 days; default 1 hour.
+    /// </summary>
+    public TimeSpan StuckAfter { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Scheduled notifications, bound from <c>OpenMavn:Notifications</c>.</summary>
@@ -146,6 +165,8 @@ internal sealed class OpenMavnOptionsValidator : IValidateOptions<OpenMavnOption
         Check(options.Jobs.Interval <= TimeSpan.Zero, "OpenMavn:Jobs:Interval must be positive.");
         Check(options.Jobs.PaymentPollDelay < TimeSpan.Zero, "OpenMavn:Jobs:PaymentPollDelay must not be negative.");
         Check(options.Notifications.ExpiryReminderDays is null || options.Notifications.ExpiryReminderDays.Any(d => d is < 1 or > 365), "OpenMavn:Notifications:ExpiryReminderDays must be a list of days between 1 and 365 (empty turns reminders off).");
+        Check(options.Ledger.ReconciliationInterval < TimeSpan.FromMinutes(1) || options.Ledger.ReconciliationInterval > TimeSpan.FromDays(30), "OpenMavn:Ledger:ReconciliationInterval must be between 1 minute and 30 days.");
+        Check(options.Ledger.StuckAfter < TimeSpan.FromMinutes(1) || options.Ledger.StuckAfter > TimeSpan.FromDays(30), "OpenMavn:Ledger:StuckAfter must be between 1 minute and 30 days.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -41,7 +41,7 @@ public sealed class ApiHost : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "openmavn-api-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -68,6 +68,7 @@ public sealed class ApiHost : IAsyncDisposable
             .AddSqliteStorage()
             .AddSandboxPayments()
             .AddOpenMavnApis();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapOpenMavnApis();
         await app.StartAsync();

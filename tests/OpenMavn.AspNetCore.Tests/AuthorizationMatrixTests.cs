@@ -93,6 +93,7 @@ public sealed class AuthorizationMatrixTests(MatrixFixture fixture, ITestOutputH
         new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/cancel", Access.MerchantOwners),
         new("POST", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/images", Access.MerchantOwners, w => new { }),
         new("DELETE", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/images/{imageId:guid}", Access.MerchantOwners),
+        new("GET", "/api/merchants/{merchantId:guid}/campaigns/{campaignId:guid}/ledger-fee", Access.MerchantMembers),
         new("POST", "/api/merchants/{merchantId:guid}/redemptions/preview", Access.MerchantStaff, w => new { code = w.VoucherCode }),
         new("POST", "/api/merchants/{merchantId:guid}/redemptions", Access.MerchantStaff, w => new { code = w.VoucherCode }),
         new("POST", "/api/merchants/{merchantId:guid}/redemptions/{redemptionId:guid}/reverse", Access.MerchantStaff),
@@ -132,6 +133,9 @@ public sealed class AuthorizationMatrixTests(MatrixFixture fixture, ITestOutputH
         new("GET", "/api/admin/statistics.csv", Access.Admins),
         new("GET", "/api/admin/outbox/failed", Access.Admins),
         new("POST", "/api/admin/outbox/{messageId:long}/retry", Access.Admins),
+        new("POST", "/api/admin/ledger/reconciliations", Access.Admins),
+        new("GET", "/api/admin/ledger/reconciliations", Access.Admins),
+        new("GET", "/api/admin/ledger/reconciliations/{reportId:guid}", Access.Admins),
 
         // Payment webhooks, the sandbox payment page, health and OpenAPI: public by design.
         new("POST", "/webhooks/payments/{provider}", Access.Public, w => new { paymentId = w.PaymentId }),
@@ -491,6 +495,7 @@ public sealed partial class MatrixWorld
         w.RouteValues["userId"] = Guid.NewGuid().ToString();
         w.RouteValues["keyId"] = Guid.NewGuid().ToString();
         w.RouteValues["redemptionId"] = Guid.NewGuid().ToString();
+        w.RouteValues["reportId"] = Guid.NewGuid().ToString();
 
         w.RouteValues["merchantId"] = w.MerchantId.ToString();
         w.RouteValues["campaignId"] = w.CampaignId.ToString();

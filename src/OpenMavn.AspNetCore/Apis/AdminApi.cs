@@ -12,6 +12,7 @@ using OpenMavn.Core;
 using OpenMavn.Core.Accounts;
 using OpenMavn.Core.Audit;
 using OpenMavn.Core.Campaigns;
+using OpenMavn.Core.Ledger;
 using OpenMavn.Core.Merchants;
 using OpenMavn.Core.Outbox;
 using OpenMavn.Core.Payments;
@@ -66,6 +67,13 @@ public static class AdminApi
             .Produces<string>(StatusCodes.Status200OK, "text/csv");
 
         admin.MapGet("/outbox/failed", ListFailedOutboxAsync).WithName("AdminListFailedOutbox").WithSummary("Outbox messages delivery gave up on (emails, refunds, ledger writes), newest first.");
+        admin.MapPost("/ledger/reconciliations", RunReconciliationAsync).ProducesProblem(StatusCodes.Status409Conflict).WithName("AdminRunLedgerReconciliation")
+            .WithSummary("Compares the database with the ledger now, every voucher and campaign, and returns the report (409 while another reconciliation runs).");
+        admin.MapGet("/ledger/reconciliations", ListReconciliationsAsync).WithName("AdminListLedgerReconciliations")
+            .WithSummary("Reconciliation reports without their differences, latest first; paged.");
+        admin.MapGet("/ledger/reconciliations/{reportId:guid}", GetReconciliationAsync).WithName("AdminGetLedgerReconciliation")
+            .WithSummary("One reconciliation report with the differences it lists (at most 1000; all are counted).");
+
         admin.MapPost("/outbox/{messageId:long}/retry", RetryOutboxAsync).WithName("AdminRetryOutbox").WithSummary("Queues a failed outbox message again, due now with its attempts reset.");
     }
 
@@ -157,6 +165,50 @@ public static class AdminApi
 
     /// <summary>An outbox message delivery gave up on.</summary>
     public sealed record FailedOutboxMessageView(long Id, string Type, int Attempts, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset FailedAt);
+
+    /// <summary>A reconciliation report without its differences.</summary>
+    /// <param name="Id">Identifier.</param>
+    /// <param name="Ledger">The ledger compared.</param>
+    /// <param name="Trigger"><c>scheduled</c> or <c>manual</c>.</param>
+    /// <param name="StartedAt">When it started.</param>
+    /// <param name="FinishedAt">When it finished; null while running.</param>
+    /// <param name="VouchersChecked">Vouchers compared.</param>
+    /// <param name="CampaignsChecked">Campaigns whose counts were compared.</param>
+    /// <param name="InFlight">Vouchers with an event still on its way to the ledger (not differences).</param>
+    /// <param name="DifferenceCount">Differences found.</param>
+    /// <param name="Error">Why the ledger could not be compared (unreachable, cannot be read back), if so.</param>
+    public sealed record LedgerReconciliationSummaryView(
+        Guid Id,
+        string Ledger,
+        string Trigger,
+        DateTimeOffset StartedAt,
+        DateTimeOffset? FinishedAt,
+        long VouchersChecked,
+        long CampaignsChecked,
+        long InFlight,
+        long DifferenceCount,
+        string? Error)
+    {
+        /// <summary>From a report.</summary>
+        public static LedgerReconciliationSummaryView From(LedgerReconciliationReport r)
+        {
+            ArgumentNullException.ThrowIfNull(r);
+            return new(r.Id, r.Ledger, r.Trigger, r.StartedAt, r.FinishedAt, r.VouchersChecked, r.CampaignsChecked, r.InFlight, r.DifferenceCount, r.Error);
+        }
+    }
+
+    /// <summary>A reconciliation report with the differences it lists.</summary>
+    /// <param name="Report">The report.</param>
+    /// <param name="Differences">The first differences found (at most 1000; <c>DifferenceCount</c> counts all).</param>
+    public sealed record LedgerReconciliationView(LedgerReconciliationSummaryView Report, IReadOnlyList<LedgerDifference> Differences)
+    {
+        /// <summary>From a report.</summary>
+        public static LedgerReconciliationView From(LedgerReconciliationReport r)
+        {
+            ArgumentNullException.ThrowIfNull(r);
+            return new(LedgerReconciliationSummaryView.From(r), r.Differences());
+        }
+    }
 
     private static async Task<Ok<IReadOnlyList<MerchantAdminView>>> ListMerchantsAsync(HttpContext http, MerchantService merchants, KycStatus? kycStatus, int? skip, int? take, CancellationToken cancellationToken)
     {
@@ -287,6 +339,21 @@ public static class AdminApi
         await outbox.RetryAsync(http.User.AsAdmin(), messageId, cancellationToken);
         return TypedResults.NoContent();
     }
+
+    private static async Task<Created<LedgerReconciliationView>> RunReconciliationAsync(HttpContext http, LedgerReconciliation reconciliation, CancellationToken cancellationToken)
+    {
+        var report = await reconciliation.RunAsync(http.User.AsAdmin(), cancellationToken);
+        return TypedResults.Created($"{Prefix}/ledger/reconciliations/{report.Id}", LedgerReconciliationView.From(report));
+    }
+
+    private static async Task<Ok<IReadOnlyList<LedgerReconciliationSummaryView>>> ListReconciliationsAsync(HttpContext http, LedgerReconciliation reconciliation, int? skip, int? take, CancellationToken cancellationToken)
+    {
+        var reports = await reconciliation.ListAsync(http.User.AsAdmin(), skip ?? 0, take ?? 100, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<LedgerReconciliationSummaryView>>(reports.Select(LedgerReconciliationSummaryView.From).ToList());
+    }
+
+    private static async Task<Ok<LedgerReconciliationView>> GetReconciliationAsync(Guid reportId, HttpContext http, LedgerReconciliation reconciliation, CancellationToken cancellationToken) =>
+        TypedResults.Ok(LedgerReconciliationView.From(await reconciliation.GetAsync(http.User.AsAdmin(), reportId, cancellationToken)));
 
     private static (DateTimeOffset From, DateTimeOffset To) Period(TimeProvider time, DateTimeOffset? from, DateTimeOffset? to)
     {

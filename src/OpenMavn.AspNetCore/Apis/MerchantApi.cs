@@ -15,6 +15,7 @@ using OpenMavn.Core;
 using OpenMavn.Core.Accounts;
 using OpenMavn.Core.Campaigns;
 using OpenMavn.Core.Identity;
+using OpenMavn.Core.Ledger;
 using OpenMavn.Core.Merchants;
 using OpenMavn.Core.Orders;
 using OpenMavn.Core.Payments;
@@ -101,6 +102,10 @@ public static class MerchantApi
                 return Task.CompletedTask;
             })
             .WithName("UploadCampaignImage").WithSummary("Uploads one image (multipart/form-data; PNG, JPEG or WebP, at most 2 MB) and returns its public URL (owners).");
+        group.MapGet("/{merchantId:guid}/campaigns/{campaignId:guid}/ledger-fee", GetLedgerFeeAsync)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithName("GetCampaignLedgerFee")
+            .WithSummary("The estimated cost of mirroring the campaign's vouchers on the ledger at the current fee level (0 on a ledger or chain without fees), in any state — meant for drafts before publishing; 503 with Retry-After while the ledger cannot quote (members).");
         group.MapDelete("/{merchantId:guid}/campaigns/{campaignId:guid}/images/{imageId:guid}", DeleteImageAsync).WithName("DeleteCampaignImage").WithSummary("Deletes a campaign image (owners).");
 
         group.MapPost("/{merchantId:guid}/redemptions/preview", PreviewAsync)
@@ -472,6 +477,12 @@ public static class MerchantApi
 
     private static async Task<Ok<MerchantCampaignView>> GetCampaignAsync(Guid merchantId, Guid campaignId, string? language, HttpContext http, CampaignService campaigns, CancellationToken cancellationToken) =>
         TypedResults.Ok(MerchantCampaignView.From(await campaigns.GetForMerchantAsync(http.User.AsMember(), merchantId, campaignId, cancellationToken), language));
+
+    private static async Task<Ok<LedgerFeeQuote>> GetLedgerFeeAsync(Guid merchantId, Guid campaignId, HttpContext http, CampaignService campaigns, LedgerFeeQuotes quotes, CancellationToken cancellationToken)
+    {
+        var campaign = await campaigns.GetForMerchantAsync(http.User.AsMember(), merchantId, campaignId, cancellationToken);
+        return TypedResults.Ok(await quotes.QuoteAsync(campaign, cancellationToken));
+    }
 
     private static async Task<Ok<MerchantCampaignView>> UpdateCampaignAsync(Guid merchantId, Guid campaignId, CampaignRequest request, string? language, HttpContext http, CampaignService campaigns, CancellationToken cancellationToken)
     {

@@ -74,6 +74,9 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddScoped<OutboxAdministration>();
         services.TryAddScoped<ExpiryReminders>();
         services.TryAddScoped<DailySummaries>();
+        services.TryAddScoped<LedgerReceiptRefresh>();
+        services.TryAddScoped<LedgerReconciliation>();
+        services.TryAddScoped<LedgerFeeQuotes>();
 
         services.TryAddSingleton<OutboxDispatcher>();
         services.TryAddSingleton<OpenMavnJobs>();

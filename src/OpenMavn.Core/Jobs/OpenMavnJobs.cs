@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpenMavn.Core.Campaigns;
 using OpenMavn.Core.Exchanges;
 using OpenMavn.Core.Gifts;
+using OpenMavn.Core.Ledger;
 using OpenMavn.Core.Notifications;
 using OpenMavn.Core.Orders;
 using OpenMavn.Core.Outbox;
@@ -22,15 +23,28 @@ namespace OpenMavn.Core.Jobs;
 /// <param name="RefundsCompleted">Pending refunds the provider has now finished.</param>
 /// <param name="RemindersSent">Expiry reminders queued.</param>
 /// <param name="SummariesSent">Daily merchant summaries queued.</param>
-public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded, int RefundsCompleted, int RemindersSent = 0, int SummariesSent = 0);
+/// <param name="ReceiptsRefreshed">Pending ledger receipts the ledger has now confirmed, failed or updated.</param>
+public sealed record JobRound(int ReservationsExpired, int PaymentsResolved, int VouchersExpired, int GiftsDelivered, int OffersExpired, int CampaignsEnded, int RefundsCompleted, int RemindersSent = 0, int SummariesSent = 0, int ReceiptsRefreshed = 0);
 
 /// <summary>
 /// The periodic jobs (reservation expiry, payment polling, voucher expiry, gift delivery, offer expiry, ending
-/// lapsed fixed-date campaigns, completing refunds, expiry reminders, daily merchant summaries). Each step
+/// lapsed fixed-date campaigns, completing refunds, expiry reminders, daily merchant summaries, refreshing pending
+/// ledger receipts). Each step
 /// is a guarded update, so any number of host instances may run them against one database.
 /// </summary>
 public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
 {
+    /// <summary>
+    /// Runs the scheduled ledger reconciliation when its period's run is due (see
+    /// <see cref="LedgerReconciliation.RunIfDueAsync"/>); true when one ran. Apart from the other jobs, as it reads
+    /// every voucher.
+    /// </summary>
+    public async Task<bool> ReconcileLedgerIfDueAsync(CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<LedgerReconciliation>().RunIfDueAsync(cancellationToken) is not null;
+    }
+
     /// <summary>Runs every job once.</summary>
     public async Task<JobRound> RunOnceAsync(CancellationToken cancellationToken = default)
     {
@@ -43,7 +57,8 @@ public sealed class OpenMavnJobs(IServiceScopeFactory scopes)
         var refunds = await InScopeAsync<PurchaseService>(s => s.CompletePendingRefundsAsync(cancellationToken));
         var reminders = await InScopeAsync<ExpiryReminders>(s => s.SendDueAsync(cancellationToken));
         var summaries = await InScopeAsync<DailySummaries>(s => s.SendDueAsync(cancellationToken));
-        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns, refunds, reminders, summaries);
+        var receipts = await InScopeAsync<LedgerReceiptRefresh>(s => s.RefreshPendingAsync(cancellationToken));
+        return new JobRound(reservations, payments, vouchers, gifts, offers, campaigns, refunds, reminders, summaries, receipts);
     }
 
     private async Task<int> InScopeAsync<T>(Func<T, Task<int>> job)
@@ -74,6 +89,12 @@ internal sealed partial class OpenMavnBackgroundService(
             LoopAsync("jobs", async ct =>
             {
                 await jobs.RunOnceAsync(ct);
+                return false;
+            }, options.Value.Jobs.Interval, stoppingToken),
+            LoopAsync("ledger-reconciliation", async ct =>
+            {
+                // Checked every job interval; runs once per reconciliation period across all hosts.
+                await jobs.ReconcileLedgerIfDueAsync(ct);
                 return false;
             }, options.Value.Jobs.Interval, stoppingToken));
     }

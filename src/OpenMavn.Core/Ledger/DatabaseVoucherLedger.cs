@@ -19,7 +19,13 @@ public sealed record LedgerVerification(bool IsIntact, long Records, long? First
 /// SHA-256(previous hash ‖ canonical event). Anyone with a copy can recompute the chain end to end
 /// (<see cref="VerifyAsync"/>); changing or removing any past record breaks every hash after it.
 /// </summary>
-public sealed class DatabaseVoucherLedger(IServiceScopeFactory scopes, TimeProvider time) : IVoucherLedger
+/// <remarks>
+/// As an <see cref="IVoucherLedgerReader"/> it replays its own records (never the voucher tables): a voucher's holder
+/// and balance are those of its last record, its status follows the last event's kind, and a campaign's counts come
+/// from its Issued and Refunded records. As an <see cref="ILedgerFeeEstimator"/> it quotes zero: writing a record costs
+/// no fee.
+/// </remarks>
+public sealed class DatabaseVoucherLedger(IServiceScopeFactory scopes, TimeProvider time) : IVoucherLedger, IVoucherLedgerReader, ILedgerFeeEstimator
 {
     /// <summary>The ledger name.</summary>
     public const string LedgerName = "database";
@@ -58,6 +64,63 @@ public sealed class DatabaseVoucherLedger(IServiceScopeFactory scopes, TimeProvi
         return eventIds.Select(id => records.FirstOrDefault(r => r.EventId == id) is { } r
             ? new LedgerWriteResult(id, LedgerReceiptStatus.Confirmed, r.Hash, r.Sequence)
             : new LedgerWriteResult(id, LedgerReceiptStatus.Pending, null, null)).ToList();
+    }
+
+    /// <inheritdoc />
+    public string HolderOf(Guid customerId) => customerId.ToString("N");
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LedgerVoucherState>> ReadVouchersAsync(IReadOnlyList<LedgerVoucherRef> vouchers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(vouchers);
+        var ids = vouchers.Select(v => v.VoucherId).Distinct().ToList();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpenMavnDbContext>();
+        var records = await db.LedgerRecords.AsNoTracking().Where(r => ids.Contains(r.VoucherId))
+            .OrderBy(r => r.Sequence).Select(r => new { r.VoucherId, r.Canonical })
+            .ToListAsync(cancellationToken);
+        var byVoucher = records.GroupBy(r => r.VoucherId).ToDictionary(g => g.Key, g => g.Select(r => CanonicalEvent.Parse(r.Canonical)).ToList());
+        return vouchers.Select(v =>
+        {
+            if (!byVoucher.TryGetValue(v.VoucherId, out var events))
+            {
+                return new LedgerVoucherState(v.VoucherId, false, null, 0, LedgerVoucherStatus.Unknown, 0);
+            }
+
+            var last = events[^1];
+            return new LedgerVoucherState(v.VoucherId, true, last.Holder, last.BalanceAfter, StatusAfter(last), events.Count);
+        }).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LedgerCampaignState>> ReadCampaignsAsync(IReadOnlyList<Guid> campaignIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(campaignIds);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpenMavnDbContext>();
+        var states = new List<LedgerCampaignState>(campaignIds.Count);
+        foreach (var campaignId in campaignIds)
+        {
+            // Records carry the campaign only inside the canonical text: "v1|event|kind|voucher|campaign|…".
+            var campaignField = $"|{campaignId:N}|";
+            var canonicals = await db.LedgerRecords.AsNoTracking()
+                .Where(r => r.Canonical.Contains(campaignField))
+                .OrderBy(r => r.Sequence).Select(r => r.Canonical)
+                .ToListAsync(cancellationToken);
+            var events = canonicals.Select(CanonicalEvent.Parse).Where(e => e.CampaignId == campaignId).ToList();
+            var issued = events.Count(e => e.Kind == LedgerEventKind.Issued);
+            var refunded = events.Count(e => e.Kind == LedgerEventKind.Refunded);
+            states.Add(new LedgerCampaignState(campaignId, events.Count > 0, issued, issued - refunded, events.Count > 0 ? events[^1].CampaignSupply : 0));
+        }
+
+        return states;
+    }
+
+    /// <inheritdoc />
+    public Task<LedgerFeeQuote> EstimateAsync(LedgerFeeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.FromResult(new LedgerFeeQuote(LedgerName, request.Vouchers, 0, 0, "0", "0", "0", null, 0m, 0m, time.GetUtcNow()));
     }
 
     /// <summary>Recomputes the whole chain.</summary>
@@ -103,6 +166,14 @@ public sealed class DatabaseVoucherLedger(IServiceScopeFactory scopes, TimeProvi
             e.OccurredAt.UtcTicks.ToString(CultureInfo.InvariantCulture));
     }
 
+    private static LedgerVoucherStatus StatusAfter(CanonicalEvent e) => e.Kind switch
+    {
+        LedgerEventKind.Expired => LedgerVoucherStatus.Expired,
+        LedgerEventKind.Refunded => LedgerVoucherStatus.Refunded,
+        LedgerEventKind.Redeemed when e.BalanceAfter == 0 => LedgerVoucherStatus.Redeemed,
+        _ => LedgerVoucherStatus.Active,
+    };
+
     /// <summary>SHA-256 over the previous hash, a separator and the canonical event, as lower-case hex.</summary>
     public static string Hash(string previousHash, string canonical) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(previousHash + "\n" + canonical)));
@@ -141,5 +212,26 @@ public sealed class DatabaseVoucherLedger(IServiceScopeFactory scopes, TimeProvi
         }
 
         return results;
+    }
+}
+
+/// <summary>The fields of a record's canonical text that a read-back needs (see <see cref="DatabaseVoucherLedger.Canonicalize"/>).</summary>
+internal sealed record CanonicalEvent(LedgerEventKind Kind, Guid CampaignId, int CampaignSupply, string? Holder, long BalanceAfter)
+{
+    public static CanonicalEvent Parse(string canonical)
+    {
+        // v1|event|kind|voucher|campaign|merchant|supply|holder|previousHolder|amount|balanceAfter|currency|ticks
+        var f = canonical.Split('|');
+        if (f.Length != 13 || f[0] != "v1")
+        {
+            throw new FormatException($"Not a v1 ledger record: '{canonical}'.");
+        }
+
+        return new CanonicalEvent(
+            Enum.Parse<LedgerEventKind>(f[2]),
+            Guid.ParseExact(f[4], "N"),
+            int.Parse(f[6], NumberStyles.Integer, CultureInfo.InvariantCulture),
+            f[7].Length == 0 ? null : f[7],
+            long.Parse(f[10], NumberStyles.Integer, CultureInfo.InvariantCulture));
     }
 }

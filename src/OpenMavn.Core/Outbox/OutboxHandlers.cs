@@ -24,6 +24,12 @@ internal sealed class LedgerOutboxHandler(OpenMavnDbContext db, IVoucherLedger l
             receipt = new LedgerReceipt { EventId = ledgerEvent.EventId, VoucherId = ledgerEvent.VoucherId, Kind = ledgerEvent.Kind };
             db.LedgerReceipts.Add(receipt);
         }
+        else if (receipt.Status != LedgerReceiptStatus.Pending && receipt.Ledger == ledger.Name && result.Status == LedgerReceiptStatus.Pending)
+        {
+            // A redelivered message found the write still in flight, but the receipt refresh already saw it final:
+            // a receipt never goes back to pending.
+            return;
+        }
 
         receipt.Ledger = ledger.Name;
         receipt.Status = result.Status;

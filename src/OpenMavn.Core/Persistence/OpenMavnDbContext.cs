@@ -80,6 +80,9 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
     /// <summary>Ledger receipts per voucher event.</summary>
     public DbSet<LedgerReceipt> LedgerReceipts => Set<LedgerReceipt>();
 
+    /// <summary>Reconciliations of the database with the ledger.</summary>
+    public DbSet<LedgerReconciliationReport> LedgerReconciliationReports => Set<LedgerReconciliationReport>();
+
     /// <summary>Sandbox payment provider state.</summary>
     public DbSet<SandboxPayment> SandboxPayments => Set<SandboxPayment>();
 
@@ -341,6 +344,19 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
             b.Property(r => r.TransactionReference).HasMaxLength(200);
             b.HasIndex(r => r.VoucherId);
             b.HasIndex(r => r.Status);
+        });
+        modelBuilder.Entity<LedgerReconciliationReport>(b =>
+        {
+            b.HasKey(r => r.Id);
+            b.Property(r => r.Id).ValueGeneratedNever();
+            b.Property(r => r.Ledger).HasMaxLength(64);
+            b.Property(r => r.Trigger).HasMaxLength(16);
+            b.Property(r => r.Slot).HasMaxLength(64);
+            b.Property(r => r.RunLock).HasMaxLength(16);
+            b.Property(r => r.Error).HasMaxLength(2000);
+            b.HasIndex(r => r.Slot).IsUnique();
+            b.HasIndex(r => r.RunLock).IsUnique();
+            b.HasIndex(r => r.StartedAt);
         });
         modelBuilder.Entity<SandboxPayment>(b =>
         {

@@ -747,6 +747,73 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                     b.ToTable("LedgerReceipts");
                 });
 
+            modelBuilder.Entity("OpenMavn.Core.Ledger.LedgerReconciliationReport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<long>("CampaignsChecked")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("DifferenceCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DifferencesJson")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset>("HeartbeatAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long>("InFlight")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Ledger")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("RunLock")
+                        .HasMaxLength(16)
+                        .HasColumnType("nvarchar(16)");
+
+                    b.Property<string>("Slot")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("nvarchar(16)");
+
+                    b.Property<long>("VouchersChecked")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunLock")
+                        .IsUnique()
+                        .HasFilter("[RunLock] IS NOT NULL");
+
+                    b.HasIndex("Slot")
+                        .IsUnique()
+                        .HasFilter("[Slot] IS NOT NULL");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("LedgerReconciliationReports");
+                });
+
             modelBuilder.Entity("OpenMavn.Core.Ledger.LedgerRecord", b =>
                 {
                     b.Property<long>("Sequence")

@@ -144,40 +144,41 @@ public sealed partial class LedgerReconciliation(
                     .SetProperty(r => r.Error, "Abandoned: the host running it stopped before it finished."),
                 cancellationToken);
 
-        var report = new LedgerReconciliationReport
+        for (var attempt = 1; ; attempt++)
         {
-            Id = Guid.CreateVersion7(now),
-            Ledger = ledger.Name,
-            Trigger = trigger,
-            Slot = slot,
-            RunLock = LedgerReconciliationReport.Running,
-            StartedAt = now,
-            HeartbeatAt = now,
-        };
-        try
-        {
-            await db.InTransactionAsync(
-                _ =>
-                {
-                    db.LedgerReconciliationReports.Add(report);
-                    return Task.CompletedTask;
-                },
-                cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            db.ChangeTracker.Clear();
-            // Another run holds the lock, or another host claimed this period first; anything else is a real error.
-            if (await db.LedgerReconciliationReports.AsNoTracking().AnyAsync(r => r.RunLock != null || (slot != null && r.Slot == slot), cancellationToken))
+            var report = new LedgerReconciliationReport
             {
-                return null;
+                Id = Guid.CreateVersion7(now),
+                Ledger = ledger.Name,
+                Trigger = trigger,
+                Slot = slot,
+                RunLock = LedgerReconciliationReport.Running,
+                StartedAt = now,
+                HeartbeatAt = now,
+            };
+            try
+            {
+                await db.InTransactionAsync(
+                    _ =>
+                    {
+                        db.LedgerReconciliationReports.Add(report);
+                        return Task.CompletedTask;
+                    },
+                    cancellationToken);
+                db.ChangeTracker.Clear();
+                return report;
             }
-
-            throw;
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                db.ChangeTracker.Clear();
+                // Another run holds the lock, or another host claimed this period first. When neither is true any
+                // more (the other run finished between our insert and this check), claim again.
+                if (await db.LedgerReconciliationReports.AsNoTracking().AnyAsync(r => r.RunLock != null || (slot != null && r.Slot == slot), cancellationToken))
+                {
+                    return null;
+                }
+            }
         }
-
-        db.ChangeTracker.Clear();
-        return report;
     }
 
     private async Task<LedgerReconciliationReport> CompleteAsync(LedgerReconciliationReport report, CancellationToken cancellationToken)

@@ -63,8 +63,13 @@ public sealed class EthereumLedgerConformanceTests(AnvilFixture anvil) : Voucher
 
     protected override async Task AdvanceFinalityAsync(CancellationToken cancellationToken = default) => await Host.SettleAsync(anvil.RpcUrl);
 
+    /// <summary>
+    /// What the chain holds once the ledger has written what it queued: RecordAsync only queues, so the worker runs
+    /// (and blocks are mined) first; then the records are read from the chain's logs and calldata.
+    /// </summary>
     protected override async Task<IReadOnlyList<Guid>> ReadBackAsync(CancellationToken cancellationToken = default)
     {
+        await Host.SettleAsync(anvil.RpcUrl);
         var contract = await Host.Services.GetRequiredService<LedgerContractLocator>().GetContractAsync(cancellationToken);
         if (contract is null)
         {

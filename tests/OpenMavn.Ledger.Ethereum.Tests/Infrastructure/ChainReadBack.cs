@@ -16,6 +16,8 @@ internal sealed record ChainRecord(string TransactionHash, long Block, ulong Bat
 /// </summary>
 internal static class ChainReadBack
 {
+    private static readonly string RecordSelector = "0x" + Nethereum.Util.Sha3Keccack.Current.CalculateHash("record(uint64,bytes)")[..8];
+
     public static async Task<List<ChainRecord>> RecordsAsync(string rpcUrl, string contractAddress)
     {
         var web3 = new Web3(rpcUrl);
@@ -30,6 +32,11 @@ internal static class ChainReadBack
         foreach (var hash in logs.OrderBy(l => l.BlockNumber.Value).ThenBy(l => l.LogIndex.Value).Select(l => l.TransactionHash).Distinct())
         {
             var tx = await web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(hash);
+            if (!string.Equals(tx.To, contractAddress, StringComparison.OrdinalIgnoreCase) || !tx.Input.StartsWith(RecordSelector, StringComparison.OrdinalIgnoreCase))
+            {
+                continue; // the deployment or setOperator (they log OperatorChanged)
+            }
+
             var receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash);
             var (batchId, batch) = DecodeRecordCall(tx.Input.HexToByteArray());
             var results = await contract.ReadResultsAsync(receipt, batchId);

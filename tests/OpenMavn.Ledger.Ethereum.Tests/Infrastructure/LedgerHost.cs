@@ -50,6 +50,9 @@ internal sealed class LedgerHost : IAsyncDisposable
 
     public RecordingSender Sent { get; }
 
+    /// <summary>Keep the database folder on dispose (another host takes it over).</summary>
+    public bool KeepDatabase { get; set; }
+
     public EthereumLedgerWorker Worker => Services.GetRequiredService<EthereumLedgerWorker>();
 
     public EthereumVoucherLedger Ledger => Services.GetRequiredService<EthereumVoucherLedger>();
@@ -63,9 +66,10 @@ internal sealed class LedgerHost : IAsyncDisposable
         Func<IEthereumRpc, IEthereumRpc>? wrapRpc = null,
         string? directory = null,
         FakeTimeProvider? time = null,
-        LogLines? logs = null)
+        LogLines? logs = null,
+        bool? ownsDirectory = null)
     {
-        var owns = directory is null;
+        var owns = ownsDirectory ?? directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), "openmavn-ethereum-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         time ??= new FakeTimeProvider(Start);
@@ -150,7 +154,7 @@ internal sealed class LedgerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Services.DisposeAsync();
-        if (_ownsDirectory)
+        if (_ownsDirectory && !KeepDatabase)
         {
             SqliteConnection.ClearAllPools();
             try

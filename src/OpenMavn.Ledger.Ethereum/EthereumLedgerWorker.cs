@@ -35,8 +35,8 @@ public sealed record EthereumWorkerRound(bool Leader, bool ChainReachable, int S
 public sealed partial class EthereumLedgerWorker
 {
     private const long GasFloorPerTransaction = 60_000;
-    private const long GasFloorPerIssue = 45_000;
-    private const long GasFloorPerRecord = 20_000;
+    private const long GasFloorPerIssue = 30_000;
+    private const long GasFloorPerRecord = 12_000;
 
     private readonly IServiceScopeFactory _scopes;
     private readonly IEthereumRpc _rpc;

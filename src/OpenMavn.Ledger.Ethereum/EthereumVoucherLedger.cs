@@ -28,10 +28,10 @@ public sealed class EthereumVoucherLedger(
     public const string LedgerName = "ethereum";
 
     /// <summary>Gas one voucher's transfer adds to a batch (measured by the ledger bench; a test pins it within 10 %).</summary>
-    public const long TransferGas = 9_000;
+    public const long TransferGas = 4_100;
 
     /// <summary>Gas one voucher's redemption adds to a batch (measured by the ledger bench; a test pins it within 10 %).</summary>
-    public const long RedeemGas = 9_000;
+    public const long RedeemGas = 3_950;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

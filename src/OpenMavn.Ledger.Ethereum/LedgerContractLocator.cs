@@ -73,7 +73,7 @@ internal static class FeePolicy
     /// <summary>
     /// The fee caps for a transaction sent now, or null when the base fee is above <see cref="EthereumLedgerOptions.MaxFeePerGas"/>
     /// (then nothing is sent: it would not be mined, or only by paying more than allowed). The tip is the configured
-    /// priority fee, but no more than the node's gas price asks above the base fee (0 on a zero-fee chain).
+    /// priority fee, but no more than the node's gas price asks above the base fee (0 when the base fee is 0).
     /// </summary>
     public static (BigInteger MaxFee, BigInteger Priority)? ForSending(BigInteger baseFee, BigInteger gasPrice, EthereumLedgerOptions options)
     {
@@ -92,6 +92,12 @@ internal static class FeePolicy
     public static BigInteger QuotePrice(BigInteger baseFee, BigInteger gasPrice, EthereumLedgerOptions options) =>
         baseFee + Tip(baseFee, gasPrice, options, options.MaxPriorityFeePerGas);
 
+    /// <summary>
+    /// The configured tip, no more than the node suggests above the base fee, within <paramref name="limit"/>; 0 when
+    /// the base fee is 0 (a zero-fee chain such as a private network or anvil <c>--base-fee 0</c>: nothing to outbid).
+    /// </summary>
     private static BigInteger Tip(BigInteger baseFee, BigInteger gasPrice, EthereumLedgerOptions options, BigInteger limit) =>
-        BigInteger.Max(BigInteger.Zero, BigInteger.Min(BigInteger.Min(options.MaxPriorityFeePerGas, limit), gasPrice - baseFee));
+        baseFee.IsZero
+            ? BigInteger.Zero
+            : BigInteger.Max(BigInteger.Zero, BigInteger.Min(BigInteger.Min(options.MaxPriorityFeePerGas, limit), gasPrice - baseFee));
 }

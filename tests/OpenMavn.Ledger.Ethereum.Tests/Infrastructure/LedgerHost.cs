@@ -67,7 +67,8 @@ internal sealed class LedgerHost : IAsyncDisposable
         string? directory = null,
         FakeTimeProvider? time = null,
         LogLines? logs = null,
-        bool? ownsDirectory = null)
+        bool? ownsDirectory = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var owns = ownsDirectory ?? directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), "openmavn-ethereum-tests", Guid.NewGuid().ToString("N"));
@@ -92,6 +93,7 @@ internal sealed class LedgerHost : IAsyncDisposable
                 configure?.Invoke(o);
             });
         services.AddSingleton<INotificationSender>(sender);
+        configureServices?.Invoke(services);
         if (wrapRpc is not null)
         {
             services.Replace(ServiceDescriptor.Singleton<IEthereumRpc>(sp =>

@@ -144,7 +144,7 @@ public enum ChainTransactionStatus
 /// </summary>
 public sealed class ChainLedgerTransaction
 {
-    /// <summary>Id (also the on-chain batch id).</summary>
+    /// <summary>Id.</summary>
     public long Id { get; set; }
 
     /// <summary>The ledger's name.</summary>
@@ -153,7 +153,7 @@ public sealed class ChainLedgerTransaction
     /// <summary>The sending account (0x address, lower case).</summary>
     public string Account { get; set; } = "";
 
-    /// <summary>Nonce (unique per ledger and account).</summary>
+    /// <summary>Nonce (unique per ledger and account; also the batch id a batch carries on chain).</summary>
     public long Nonce { get; set; }
 
     /// <summary>Deploy or batch.</summary>

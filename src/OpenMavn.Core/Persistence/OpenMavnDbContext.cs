@@ -104,6 +104,21 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
     /// <summary>Campaign images.</summary>
     public DbSet<CampaignImage> CampaignImages => Set<CampaignImage>();
 
+    /// <summary>Voucher events queued for chain ledgers.</summary>
+    public DbSet<ChainLedgerEvent> ChainLedgerEvents => Set<ChainLedgerEvent>();
+
+    /// <summary>Vouchers' keys on chain ledgers.</summary>
+    public DbSet<ChainLedgerVoucher> ChainLedgerVouchers => Set<ChainLedgerVoucher>();
+
+    /// <summary>Campaigns as chain ledgers record them.</summary>
+    public DbSet<ChainLedgerCampaign> ChainLedgerCampaigns => Set<ChainLedgerCampaign>();
+
+    /// <summary>Transactions chain ledgers signed (the nonce journal).</summary>
+    public DbSet<ChainLedgerTransaction> ChainLedgerTransactions => Set<ChainLedgerTransaction>();
+
+    /// <summary>Which host sends a chain ledger's transactions.</summary>
+    public DbSet<ChainLedgerLease> ChainLedgerLeases => Set<ChainLedgerLease>();
+
     /// <summary>ASP.NET Core Data Protection keys (they encrypt payment credentials).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -357,6 +372,49 @@ public sealed class OpenMavnDbContext(DbContextOptions<OpenMavnDbContext> option
             b.HasIndex(r => r.Slot).IsUnique();
             b.HasIndex(r => r.RunLock).IsUnique();
             b.HasIndex(r => r.StartedAt);
+        });
+        modelBuilder.Entity<ChainLedgerEvent>(b =>
+        {
+            b.HasKey(e => e.Id);
+            b.Property(e => e.Ledger).HasMaxLength(64);
+            b.Property(e => e.LastError).HasMaxLength(2000);
+            b.HasIndex(e => new { e.Ledger, e.EventId }).IsUnique();
+            b.HasIndex(e => new { e.Ledger, e.VoucherId, e.VoucherSeq }).IsUnique();
+            b.HasIndex(e => new { e.Ledger, e.Status, e.Id });
+            b.HasIndex(e => e.TransactionId);
+        });
+        modelBuilder.Entity<ChainLedgerVoucher>(b =>
+        {
+            b.HasKey(v => new { v.Ledger, v.VoucherId });
+            b.Property(v => v.Ledger).HasMaxLength(64);
+            b.HasIndex(v => new { v.Ledger, v.CampaignId, v.Serial }).IsUnique();
+        });
+        modelBuilder.Entity<ChainLedgerCampaign>(b =>
+        {
+            b.HasKey(c => new { c.Ledger, c.CampaignId });
+            b.Property(c => c.Ledger).HasMaxLength(64);
+        });
+        modelBuilder.Entity<ChainLedgerTransaction>(b =>
+        {
+            b.HasKey(t => t.Id);
+            b.Property(t => t.Ledger).HasMaxLength(64);
+            b.Property(t => t.Account).HasMaxLength(42);
+            b.Property(t => t.Hash).HasMaxLength(66);
+            b.Property(t => t.MaxFeePerGas).HasMaxLength(80);
+            b.Property(t => t.MaxPriorityFeePerGas).HasMaxLength(80);
+            b.Property(t => t.BlockHash).HasMaxLength(66);
+            b.Property(t => t.EffectiveGasPrice).HasMaxLength(80);
+            b.Property(t => t.ContractAddress).HasMaxLength(42);
+            b.Property(t => t.LastError).HasMaxLength(2000);
+            b.HasIndex(t => new { t.Ledger, t.Account, t.Nonce }).IsUnique();
+            b.HasIndex(t => new { t.Ledger, t.Status });
+            b.HasIndex(t => t.Hash);
+        });
+        modelBuilder.Entity<ChainLedgerLease>(b =>
+        {
+            b.HasKey(l => l.Ledger);
+            b.Property(l => l.Ledger).HasMaxLength(64);
+            b.Property(l => l.Holder).HasMaxLength(100);
         });
         modelBuilder.Entity<SandboxPayment>(b =>
         {

@@ -2,7 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace OpenMavn.Core.Persistence;
 
-internal static class TransactionExtensions
+/// <summary>
+/// Unit-of-work transactions over <see cref="OpenMavnDbContext"/> for OpenMavn and its provider packages: on SQLite
+/// they queue for the write lock in-process instead of failing; on server databases a lost optimistic-concurrency
+/// race re-runs the work.
+/// </summary>
+public static class TransactionExtensions
 {
     private const int MaxAttempts = 5;
 
@@ -53,6 +58,7 @@ internal static class TransactionExtensions
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> in one database transaction and saves what it changed (see the other overload).</summary>
     public static Task InTransactionAsync(this OpenMavnDbContext db, Func<CancellationToken, Task> work, CancellationToken cancellationToken) =>
         db.InTransactionAsync(
             async ct =>

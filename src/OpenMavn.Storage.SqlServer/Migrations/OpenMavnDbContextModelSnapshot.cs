@@ -704,6 +704,243 @@ namespace OpenMavn.Storage.SqlServer.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerCampaign", b =>
+                {
+                    b.Property<string>("Ledger")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<long>("FaceValue")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Supply")
+                        .HasColumnType("int");
+
+                    b.HasKey("Ledger", "CampaignId");
+
+                    b.ToTable("ChainLedgerCampaigns");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("int");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("Ledger")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<DateTimeOffset>("QueuedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int?>("ResultCode")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<long?>("TransactionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid>("VoucherId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<int>("VoucherSeq")
+                        .HasColumnType("int");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TransactionId");
+
+                    b.HasIndex("Ledger", "EventId")
+                        .IsUnique();
+
+                    b.HasIndex("Ledger", "Status", "Id");
+
+                    b.HasIndex("Ledger", "VoucherId", "VoucherSeq")
+                        .IsUnique();
+
+                    b.ToTable("ChainLedgerEvents");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerLease", b =>
+                {
+                    b.Property<string>("Ledger")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<DateTimeOffset>("Until")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Ledger");
+
+                    b.ToTable("ChainLedgerLeases");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerTransaction", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Account")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("nvarchar(42)");
+
+                    b.Property<string>("BlockHash")
+                        .HasMaxLength(66)
+                        .HasColumnType("nvarchar(66)");
+
+                    b.Property<long?>("BlockNumber")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("BroadcastAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("BroadcastAttempts")
+                        .HasColumnType("int");
+
+                    b.Property<string>("ContractAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("nvarchar(42)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("EffectiveGasPrice")
+                        .HasMaxLength(80)
+                        .HasColumnType("nvarchar(80)");
+
+                    b.Property<long>("GasLimit")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("GasUsed")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(66)
+                        .HasColumnType("nvarchar(66)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("Ledger")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("MaxFeePerGas")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("nvarchar(80)");
+
+                    b.Property<string>("MaxPriorityFeePerGas")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("nvarchar(80)");
+
+                    b.Property<long>("Nonce")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RawTransaction")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash");
+
+                    b.HasIndex("Ledger", "Status");
+
+                    b.HasIndex("Ledger", "Account", "Nonce")
+                        .IsUnique();
+
+                    b.ToTable("ChainLedgerTransactions");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerVoucher", b =>
+                {
+                    b.Property<string>("Ledger")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<Guid>("VoucherId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<int>("LastSeq")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Serial")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Ledger", "VoucherId");
+
+                    b.HasIndex("Ledger", "CampaignId", "Serial")
+                        .IsUnique();
+
+                    b.ToTable("ChainLedgerVouchers");
+                });
+
             modelBuilder.Entity("OpenMavn.Core.Ledger.LedgerReceipt", b =>
                 {
                     b.Property<Guid>("EventId")

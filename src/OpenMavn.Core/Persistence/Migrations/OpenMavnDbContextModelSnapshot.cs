@@ -687,6 +687,239 @@ namespace OpenMavn.Core.Persistence.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerCampaign", b =>
+                {
+                    b.Property<string>("Ledger")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FaceValue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Supply")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Ledger", "CampaignId");
+
+                    b.ToTable("ChainLedgerCampaigns");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Ledger")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("QueuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ResultCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("TransactionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("VoucherId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("VoucherSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TransactionId");
+
+                    b.HasIndex("Ledger", "EventId")
+                        .IsUnique();
+
+                    b.HasIndex("Ledger", "Status", "Id");
+
+                    b.HasIndex("Ledger", "VoucherId", "VoucherSeq")
+                        .IsUnique();
+
+                    b.ToTable("ChainLedgerEvents");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerLease", b =>
+                {
+                    b.Property<string>("Ledger")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Until")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Ledger");
+
+                    b.ToTable("ChainLedgerLeases");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerTransaction", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Account")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockHash")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("BlockNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("BroadcastAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BroadcastAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ContractAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EffectiveGasPrice")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("GasLimit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("GasUsed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Ledger")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MaxFeePerGas")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MaxPriorityFeePerGas")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Nonce")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RawTransaction")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash");
+
+                    b.HasIndex("Ledger", "Status");
+
+                    b.HasIndex("Ledger", "Account", "Nonce")
+                        .IsUnique();
+
+                    b.ToTable("ChainLedgerTransactions");
+                });
+
+            modelBuilder.Entity("OpenMavn.Core.Ledger.ChainLedgerVoucher", b =>
+                {
+                    b.Property<string>("Ledger")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VoucherId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LastSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Serial")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Ledger", "VoucherId");
+
+                    b.HasIndex("Ledger", "CampaignId", "Serial")
+                        .IsUnique();
+
+                    b.ToTable("ChainLedgerVouchers");
+                });
+
             modelBuilder.Entity("OpenMavn.Core.Ledger.LedgerReceipt", b =>
                 {
                     b.Property<Guid>("EventId")

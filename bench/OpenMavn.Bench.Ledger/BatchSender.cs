@@ -16,7 +16,7 @@ internal sealed class BatchSender(IWeb3 web3, VoucherLedgerContract ledger, stri
         var batchId = ++_batchId;
         var input = ledger.CreateRecordTransaction(operatorAddress, batchId, BatchCodec.Encode(groups));
         input.Gas = Gas;
-        var receipt = await web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input);
+        var receipt = await web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input, Timeouts.Receipt);
         GasBench.Ensure(receipt, $"batch {batchId}");
         var results = await ledger.ReadResultsAsync(receipt, batchId)
             ?? throw new InvalidOperationException($"batch {batchId}: no BatchApplied in the receipt.");
@@ -28,4 +28,10 @@ internal sealed class BatchSender(IWeb3 web3, VoucherLedgerContract ledger, stri
 
         return (long)receipt.GasUsed.Value;
     }
+}
+
+/// <summary>A dropped transaction makes Nethereum's receipt poll wait for ever; the bench gives up instead.</summary>
+internal static class Timeouts
+{
+    public static CancellationToken Receipt => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 }

@@ -57,7 +57,7 @@ internal static class GasBench
         using var artifact = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ContractsFolder.Path, "artifacts", "BaselineVouchers1155.json")));
         var abi = artifact.RootElement.GetProperty("abi").GetRawText();
         var bytecode = artifact.RootElement.GetProperty("bytecode").GetString()!;
-        var deployed = await web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(abi, bytecode, owner, new HexBigInteger(new BigInteger(5_000_000)), CancellationToken.None, owner);
+        var deployed = await web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(abi, bytecode, owner, new HexBigInteger(new BigInteger(5_000_000)), Timeouts.Receipt, owner);
         Ensure(deployed, "deploying the baseline");
         var contract = web3.Eth.GetContract(abi, deployed.ContractAddress);
         var mint = contract.GetFunction("mint");
@@ -165,7 +165,7 @@ internal static class GasBench
 
     private static async Task<long> SendAsync(IWeb3 web3, TransactionInput input)
     {
-        var receipt = await web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input);
+        var receipt = await web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input, Timeouts.Receipt);
         Ensure(receipt, input.Data[..10]);
         return (long)receipt.GasUsed.Value;
     }

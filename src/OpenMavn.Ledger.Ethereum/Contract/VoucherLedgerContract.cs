@@ -84,10 +84,12 @@ public sealed class VoucherLedgerContract
     /// </summary>
     /// <param name="receipt">The transaction receipt.</param>
     /// <param name="batchId">The batch id sent with <c>record</c>.</param>
+    /// <param name="cancellationToken">Observed before decoding (the receipt is already at hand; nothing is fetched).</param>
     /// <returns>One result per record in batch order, or null.</returns>
-    public Task<IReadOnlyList<RecordResult>?> ReadResultsAsync(TransactionReceipt receipt, ulong batchId)
+    public Task<IReadOnlyList<RecordResult>?> ReadResultsAsync(TransactionReceipt receipt, ulong batchId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(receipt);
+        cancellationToken.ThrowIfCancellationRequested();
         var batchTopic = "0x" + batchId.ToString("x64", CultureInfo.InvariantCulture);
         foreach (var log in receipt.Logs ?? [])
         {

@@ -31,7 +31,7 @@ public sealed class AccessTests(LedgerChain chain) : IClassFixture<LedgerChain>
         foreach (var input in new[] { record, setOperator })
         {
             input.Gas = new HexBigInteger(new BigInteger(500_000));
-            var receipt = await strangerWeb3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input);
+            var receipt = await strangerWeb3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input, LedgerChain.Timeout);
             Assert.Equal(BigInteger.Zero, receipt.Status.Value);
         }
 
@@ -45,7 +45,7 @@ public sealed class AccessTests(LedgerChain chain) : IClassFixture<LedgerChain>
         var next = new Nethereum.Web3.Accounts.Account(Anvil.PrivateKeys[2], Anvil.ChainId);
         var handOver = Raw.GetFunction("setOperator").CreateTransactionInput(chain.Operator.Address, next.Address);
         handOver.Gas = new HexBigInteger(new BigInteger(100_000));
-        var receipt = await chain.Web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(handOver);
+        var receipt = await chain.Web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(handOver, LedgerChain.Timeout);
         Assert.Equal(BigInteger.One, receipt.Status.Value);
         try
         {
@@ -59,7 +59,7 @@ public sealed class AccessTests(LedgerChain chain) : IClassFixture<LedgerChain>
         {
             var back = Raw.GetFunction("setOperator").CreateTransactionInput(next.Address, chain.Operator.Address);
             back.Gas = new HexBigInteger(new BigInteger(100_000));
-            Assert.Equal(BigInteger.One, (await chain.As(2).TransactionManager.SendTransactionAndWaitForReceiptAsync(back)).Status.Value);
+            Assert.Equal(BigInteger.One, (await chain.As(2).TransactionManager.SendTransactionAndWaitForReceiptAsync(back, LedgerChain.Timeout)).Status.Value);
         }
     }
 
@@ -91,7 +91,7 @@ public sealed class AccessTests(LedgerChain chain) : IClassFixture<LedgerChain>
 
         var sent = chain.Ledger.CreateRecordTransaction(chain.Operator.Address, 8, unknownOp);
         sent.Gas = new HexBigInteger(new BigInteger(500_000));
-        var receipt = await chain.Web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(sent);
+        var receipt = await chain.Web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(sent, LedgerChain.Timeout);
         Assert.Equal(BigInteger.Zero, receipt.Status.Value);
         Assert.Null(await chain.Ledger.ReadResultsAsync(receipt, 8));
         Assert.Equal(new OnChainCampaign(0, 0, 0, 0), await chain.Ledger.GetCampaignAsync(campaign));

@@ -27,13 +27,26 @@ public sealed class LedgerChain : IAsyncLifetime
 
     public VoucherLedgerContract Ledger { get; private set; } = null!;
 
+    /// <summary>A dropped transaction makes the receipt poll wait for ever: every wait here gives up after this.</summary>
+    public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
     public async Task InitializeAsync()
     {
         _anvil = await Anvil.StartAsync();
-        Operator = new Account(Anvil.PrivateKeys[0], Anvil.ChainId);
-        Web3 = new Web3(Operator, _anvil.RpcUrl);
-        var address = await VoucherLedgerContract.DeployAsync(Web3, Operator.Address);
-        Ledger = new VoucherLedgerContract(Web3, address);
+        try
+        {
+            Operator = new Account(Anvil.PrivateKeys[0], Anvil.ChainId);
+            Web3 = new Web3(Operator, _anvil.RpcUrl);
+            var address = await VoucherLedgerContract.DeployAsync(Web3, Operator.Address, Timeout);
+            Ledger = new VoucherLedgerContract(Web3, address);
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose initialisation failed: stop anvil here.
+            await _anvil.DisposeAsync();
+            _anvil = null;
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
@@ -53,7 +66,7 @@ public sealed class LedgerChain : IAsyncLifetime
         var batchId = (ulong)Interlocked.Increment(ref _batchId);
         var input = Ledger.CreateRecordTransaction(Operator.Address, batchId, BatchCodec.Encode(groups));
         input.Gas = new HexBigInteger(new BigInteger(25_000_000));
-        var receipt = await Web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input);
+        var receipt = await Web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(input, Timeout);
         Assert.Equal(BigInteger.One, receipt.Status.Value);
         var results = await Ledger.ReadResultsAsync(receipt, batchId);
         Assert.NotNull(results);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using Nethereum.Contracts;
 using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.Hex.HexTypes;
 using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Util;
 using Nethereum.Web3;
@@ -46,10 +47,16 @@ public sealed class VoucherLedgerContract
         ArgumentNullException.ThrowIfNull(web3);
         ArgumentException.ThrowIfNullOrWhiteSpace(operatorAddress);
         var from = web3.TransactionManager?.Account?.Address ?? operatorAddress;
+        // Estimate explicitly: without a gas limit the account's transaction manager sends a default that does not
+        // cover the deployment, and the node drops the transaction while the receipt poll waits for ever.
+        var gas = await web3.Eth.DeployContract
+            .EstimateGasAsync(VoucherLedgerArtifact.Abi, VoucherLedgerArtifact.Bytecode, from, operatorAddress)
+            .WaitAsync(cancellationToken);
         var receipt = await web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(
             VoucherLedgerArtifact.Abi,
             VoucherLedgerArtifact.Bytecode,
             from,
+            new HexBigInteger(gas.Value + (gas.Value / 5)),
             cancellationToken,
             operatorAddress);
         if (receipt.Status?.Value != BigInteger.One || string.IsNullOrEmpty(receipt.ContractAddress))
@@ -77,10 +84,12 @@ public sealed class VoucherLedgerContract
     /// </summary>
     /// <param name="receipt">The transaction receipt.</param>
     /// <param name="batchId">The batch id sent with <c>record</c>.</param>
+    /// <param name="cancellationToken">Observed before decoding (the receipt is already at hand; nothing is fetched).</param>
     /// <returns>One result per record in batch order, or null.</returns>
-    public Task<IReadOnlyList<RecordResult>?> ReadResultsAsync(TransactionReceipt receipt, ulong batchId)
+    public Task<IReadOnlyList<RecordResult>?> ReadResultsAsync(TransactionReceipt receipt, ulong batchId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(receipt);
+        cancellationToken.ThrowIfCancellationRequested();
         var batchTopic = "0x" + batchId.ToString("x64", CultureInfo.InvariantCulture);
         foreach (var log in receipt.Logs ?? [])
         {

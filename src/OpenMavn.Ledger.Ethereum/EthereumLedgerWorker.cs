@@ -305,7 +305,7 @@ public sealed partial class EthereumLedgerWorker
                 return;
             }
 
-            results = await contract.ReadResultsAsync(receipt, (ulong)tx.Nonce);
+            results = await contract.ReadResultsAsync(receipt, (ulong)tx.Nonce, ct);
         }
 
         var final = _options.Confirmations == 0;

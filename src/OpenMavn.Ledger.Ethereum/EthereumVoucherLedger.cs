@@ -22,7 +22,7 @@ public sealed class EthereumVoucherLedger(
     IEthereumRpc rpc,
     LedgerContractLocator contracts,
     IOptions<EthereumLedgerOptions> options,
-    TimeProvider time) : IVoucherLedger, IVoucherLedgerReader, ILedgerFeeEstimator
+    TimeProvider time) : IVoucherLedger, IVoucherLedgerReader, ILedgerFeeEstimator, IVoucherLedgerRetry
 {
     /// <summary>The ledger name.</summary>
     public const string LedgerName = "ethereum";
@@ -62,6 +62,37 @@ public sealed class EthereumVoucherLedger(
             }
         }
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Guid>> RetryFailedAsync(Guid voucherId, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpenMavnDbContext>();
+        return await db.InTransactionAsync(
+            async ct =>
+            {
+                var failed = await db.ChainLedgerEvents
+                    .Where(e => e.Ledger == LedgerName && e.VoucherId == voucherId && e.Status == ChainEventStatus.Failed)
+                    .OrderBy(e => e.Id).ToListAsync(ct);
+                var now = time.GetUtcNow();
+                foreach (var e in failed)
+                {
+                    // Queue order (the id) is kept, so the voucher's events go out in their order again.
+                    e.Status = ChainEventStatus.Queued;
+                    e.Attempts = 0;
+                    e.TransactionId = null;
+                    e.ResultCode = null;
+                    e.LastError = Truncate("Retried by an operator after: " + e.LastError);
+                    e.UpdatedAt = now;
+                }
+
+                await db.SaveChangesAsync(ct);
+                return (IReadOnlyList<Guid>)failed.Select(e => e.EventId).ToList();
+            },
+            cancellationToken);
+    }
+
+    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<LedgerWriteResult>> GetReceiptsAsync(IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken = default)

@@ -380,7 +380,7 @@ public sealed class AdminApiTests
             .Where(e => e.RoutePattern.RawText!.StartsWith(AdminApi.Prefix + "/", StringComparison.Ordinal))
             .SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods.Select(m => (Method: m, Url: Fill(e.RoutePattern.RawText!))))
             .ToList();
-        Assert.Equal(22, routes.Count);
+        Assert.Equal(23, routes.Count);
 
         foreach (var (method, url) in routes)
         {

@@ -136,6 +136,7 @@ public sealed class AuthorizationMatrixTests(MatrixFixture fixture, ITestOutputH
         new("POST", "/api/admin/ledger/reconciliations", Access.Admins),
         new("GET", "/api/admin/ledger/reconciliations", Access.Admins),
         new("GET", "/api/admin/ledger/reconciliations/{reportId:guid}", Access.Admins),
+        new("POST", "/api/admin/ledger/vouchers/{voucherId:guid}/retry", Access.Admins),
 
         // Payment webhooks, the sandbox payment page, health and OpenAPI: public by design.
         new("POST", "/webhooks/payments/{provider}", Access.Public, w => new { paymentId = w.PaymentId }),

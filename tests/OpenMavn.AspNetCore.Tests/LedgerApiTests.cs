@@ -163,4 +163,22 @@ public sealed class LedgerApiTests
         public Task<IReadOnlyList<LedgerWriteResult>> GetReceiptsAsync(IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<LedgerWriteResult>>(eventIds.Select(id => new LedgerWriteResult(id, LedgerReceiptStatus.Confirmed, "0x1", 1)).ToList());
     }
+
+    [Fact]
+    public async Task Retrying_ledger_writes_on_the_database_ledger_points_operators_to_the_outbox_and_checks_the_voucher()
+    {
+        await using var host = await ApiHost.StartAsync();
+        var admin = await host.AdminAsync();
+        var (owner, ownerId) = await host.SignUpAsync();
+        var merchantId = await AdminTestKit.ApprovedMerchantAsync(host, ownerId);
+        var campaignId = await AdminTestKit.PublishedCampaignAsync(host, ownerId, merchantId);
+        var (customer, _) = await host.CustomerAsync();
+        await AdminTestKit.BuyAsync(host, customer, campaignId);
+        var voucherId = await AdminTestKit.RunAsync<OpenMavnDbContext, Guid>(host, db => db.Vouchers.Select(v => v.Id).FirstAsync());
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await owner.PostAsync($"/api/admin/ledger/vouchers/{voucherId}/retry", null)).StatusCode);
+        await AdminTestKit.ProblemAsync(await admin.PostAsync($"/api/admin/ledger/vouchers/{Guid.NewGuid()}/retry", null), HttpStatusCode.NotFound, "voucher.not_found");
+        var problem = await AdminTestKit.ProblemAsync(await admin.PostAsync($"/api/admin/ledger/vouchers/{voucherId}/retry", null), HttpStatusCode.Conflict, "ledger.retry_unsupported");
+        Assert.Contains("/api/admin/outbox/failed", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
 }

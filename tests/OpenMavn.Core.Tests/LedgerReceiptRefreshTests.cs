@@ -51,6 +51,39 @@ public sealed class LedgerReceiptRefreshTests
     }
 
     [Fact]
+    public async Task An_operator_retries_a_vouchers_failed_writes_its_receipts_are_pending_again_then_final()
+    {
+        var chain = new SlowChain();
+        await using var host = await StartAsync(chain);
+        var (_, _, campaign) = await host.ShopAsync();
+        var (_, vouchers) = await host.BuyAsync(await host.CreateCustomerAsync(), campaign.Id, 2);
+        await host.Outbox.DrainAsync();
+        var receipts = await ReceiptsAsync(host);
+        var failed = receipts.Single(r => r.VoucherId == vouchers[0].Id);
+        var other = receipts.Single(r => r.VoucherId == vouchers[1].Id);
+        chain.Answers[failed.EventId] = new LedgerWriteResult(failed.EventId, LedgerReceiptStatus.Failed, "0xreverted", 7);
+        chain.Answers[other.EventId] = new LedgerWriteResult(other.EventId, LedgerReceiptStatus.Failed, "0xreverted", 7);
+        await RunJobsAsync(host);
+        var admin = Actor.Admin(Guid.NewGuid());
+
+        await Assert.ThrowsAsync<ForbiddenException>(() => host.RunAsync<LedgerRetries, IReadOnlyList<Guid>>(r => r.RetryVoucherAsync(Actor.Customer(Guid.NewGuid()), vouchers[0].Id)));
+        await Assert.ThrowsAsync<NotFoundException>(() => host.RunAsync<LedgerRetries, IReadOnlyList<Guid>>(r => r.RetryVoucherAsync(admin, Guid.NewGuid())));
+        Assert.Equal([failed.EventId], await host.RunAsync<LedgerRetries, IReadOnlyList<Guid>>(r => r.RetryVoucherAsync(admin, vouchers[0].Id)));
+        var conflict = await Assert.ThrowsAsync<ConflictException>(() => host.RunAsync<LedgerRetries, IReadOnlyList<Guid>>(r => r.RetryVoucherAsync(admin, vouchers[0].Id)));
+        Assert.Equal("ledger.nothing_to_retry", conflict.Code);
+
+        // Only the retried voucher's receipt is pending again; the other stays failed.
+        var after = await ReceiptsAsync(host);
+        Assert.Equal(LedgerReceiptStatus.Pending, after.Single(r => r.EventId == failed.EventId).Status);
+        Assert.Equal(LedgerReceiptStatus.Failed, after.Single(r => r.EventId == other.EventId).Status);
+
+        chain.Answers[failed.EventId] = new LedgerWriteResult(failed.EventId, LedgerReceiptStatus.Confirmed, "0xmined", 9);
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, (await RunJobsAsync(host)).ReceiptsRefreshed);
+        Assert.Equal(LedgerReceiptStatus.Confirmed, (await ReceiptsAsync(host)).Single(r => r.EventId == failed.EventId).Status);
+    }
+
+    [Fact]
     public async Task A_chain_that_is_down_leaves_receipts_pending_and_the_other_jobs_run()
     {
         var chain = new SlowChain { Down = true };
@@ -101,16 +134,36 @@ public sealed class LedgerReceiptRefreshTests
         host.QueryAsync(db => db.LedgerReceipts.AsNoTracking().ToListAsync());
 
     /// <summary>A chain-like ledger: a write is sent (pending) and becomes final later, as the test says.</summary>
-    private sealed class SlowChain : IVoucherLedger
+    private sealed class SlowChain : IVoucherLedger, IVoucherLedgerRetry
     {
         public ConcurrentDictionary<Guid, LedgerWriteResult> Answers { get; } = new();
+
+        private readonly ConcurrentDictionary<Guid, Guid> _voucherOf = new();
+
+        public Task<IReadOnlyList<Guid>> RetryFailedAsync(Guid voucherId, CancellationToken cancellationToken = default)
+        {
+            var failed = Answers.Values.Where(a => a.Status == LedgerReceiptStatus.Failed && _voucherOf.GetValueOrDefault(a.EventId) == voucherId).Select(a => a.EventId).ToList();
+            foreach (var id in failed)
+            {
+                Answers.TryRemove(id, out _);
+            }
+
+            return Task.FromResult<IReadOnlyList<Guid>>(failed);
+        }
 
         public volatile bool Down;
 
         public string Name => "slow-chain";
 
-        public Task<IReadOnlyList<LedgerWriteResult>> RecordAsync(IReadOnlyList<LedgerEvent> events, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<LedgerWriteResult>>(events.Select(e => new LedgerWriteResult(e.EventId, LedgerReceiptStatus.Pending, "0xsent", null)).ToList());
+        public Task<IReadOnlyList<LedgerWriteResult>> RecordAsync(IReadOnlyList<LedgerEvent> events, CancellationToken cancellationToken = default)
+        {
+            foreach (var e in events)
+            {
+                _voucherOf[e.EventId] = e.VoucherId;
+            }
+
+            return Task.FromResult<IReadOnlyList<LedgerWriteResult>>(events.Select(e => new LedgerWriteResult(e.EventId, LedgerReceiptStatus.Pending, "0xsent", null)).ToList());
+        }
 
         public Task<IReadOnlyList<LedgerWriteResult>> GetReceiptsAsync(IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken = default)
         {

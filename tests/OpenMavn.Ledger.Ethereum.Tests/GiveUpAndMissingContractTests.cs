@@ -57,6 +57,20 @@ public sealed class GiveUpAndMissingContractTests
         var receipts = await host.Ledger.GetReceiptsAsync(all.Select(e => e.EventId).ToList());
         Assert.All(receipts, r => Assert.Equal(LedgerReceiptStatus.Failed, r.Status));
         Assert.Equal(2, await host.QueryAsync(db => db.ChainLedgerTransactions.CountAsync(t => t.Kind == ChainTransactionKind.Batch && t.Status == ChainTransactionStatus.Reverted)));
+
+        // The operator fixes the cause (the role comes back) and retries the voucher: its writes go out again, in
+        // order, and are applied once.
+        var stranger = new Web3(new Account(Anvil.PrivateKeys[1], Anvil.ChainId), anvil.RpcUrl);
+        var back = await stranger.Eth.GetContract(VoucherLedgerArtifact.Abi, address).GetFunction("setOperator")
+            .SendTransactionAndWaitForReceiptAsync(stranger.TransactionManager.Account.Address, new HexBigInteger(200_000), null, null, web3.TransactionManager.Account.Address);
+        Assert.Equal(1, (int)back.Status.Value);
+        scripted.FixedGasEstimate = null;
+        var retried = await host.Ledger.RetryFailedAsync(all[0].VoucherId);
+        Assert.Equal(all.Select(e => e.EventId), retried);
+        Assert.Empty(await host.Ledger.RetryFailedAsync(all[0].VoucherId));
+        await host.SettleAsync(anvil.RpcUrl);
+        await Events.AssertExactlyOnceAsync(host, anvil.RpcUrl, all);
+        Assert.All(await host.Ledger.GetReceiptsAsync(all.Select(e => e.EventId).ToList()), r => Assert.Equal(LedgerReceiptStatus.Confirmed, r.Status));
     }
 
     [Fact]

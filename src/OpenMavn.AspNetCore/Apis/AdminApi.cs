@@ -74,6 +74,10 @@ public static class AdminApi
         admin.MapGet("/ledger/reconciliations/{reportId:guid}", GetReconciliationAsync).WithName("AdminGetLedgerReconciliation")
             .WithSummary("One reconciliation report with the differences it lists (at most 1000; all are counted).");
 
+        admin.MapPost("/ledger/vouchers/{voucherId:guid}/retry", RetryLedgerWritesAsync).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("AdminRetryLedgerWrites")
+            .WithSummary("Sends a voucher's failed ledger writes again, in order, once their cause is fixed (chain ledgers; 409 when the ledger retries through the outbox or nothing failed).");
+
         admin.MapPost("/outbox/{messageId:long}/retry", RetryOutboxAsync).WithName("AdminRetryOutbox").WithSummary("Queues a failed outbox message again, due now with its attempts reset.");
     }
 
@@ -165,6 +169,10 @@ public static class AdminApi
 
     /// <summary>An outbox message delivery gave up on.</summary>
     public sealed record FailedOutboxMessageView(long Id, string Type, int Attempts, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset FailedAt);
+
+    /// <summary>The ledger writes an operator queued again.</summary>
+    /// <param name="EventIds">The voucher events sent again, in their order.</param>
+    public sealed record LedgerRetryView(IReadOnlyList<Guid> EventIds);
 
     /// <summary>A reconciliation report without its differences.</summary>
     /// <param name="Id">Identifier.</param>
@@ -339,6 +347,9 @@ public static class AdminApi
         await outbox.RetryAsync(http.User.AsAdmin(), messageId, cancellationToken);
         return TypedResults.NoContent();
     }
+
+    private static async Task<Ok<LedgerRetryView>> RetryLedgerWritesAsync(Guid voucherId, HttpContext http, LedgerRetries retries, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new LedgerRetryView(await retries.RetryVoucherAsync(http.User.AsAdmin(), voucherId, cancellationToken)));
 
     private static async Task<Created<LedgerReconciliationView>> RunReconciliationAsync(HttpContext http, LedgerReconciliation reconciliation, CancellationToken cancellationToken)
     {

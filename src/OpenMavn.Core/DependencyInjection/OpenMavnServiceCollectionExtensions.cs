@@ -76,6 +76,7 @@ public static class OpenMavnServiceCollectionExtensions
         services.TryAddScoped<DailySummaries>();
         services.TryAddScoped<LedgerReceiptRefresh>();
         services.TryAddScoped<LedgerReconciliation>();
+        services.TryAddScoped<LedgerRetries>();
         services.TryAddScoped<LedgerFeeQuotes>();
 
         services.TryAddSingleton<OutboxDispatcher>();

@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Nethereum.Web3;
+using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.RPC.Eth.DTOs;
+using OpenMavn.AspNetCore.Tests;
+using OpenMavn.Core.Jobs;
+using OpenMavn.Core.Ledger;
+using OpenMavn.Core.Outbox;
+using OpenMavn.Core.Persistence;
+using OpenMavn.Ledger.Ethereum.Contract;
+using OpenMavn.Ledger.Ethereum.Tests.Infrastructure;
+
+namespace OpenMavn.Ledger.Ethereum.Tests;
+
+/// <summary>
+/// The Ethereum ledger behind the real HTTP host: a voucher's life over the APIs ends in confirmed receipts that name
+/// real blocks, reconciliation over the admin API sees what the chain holds (and what it cannot reach), the fee quote
+/// reads the chain, the OpenAPI document describes every field those endpoints send, and concurrent sales settle.
+/// </summary>
+public sealed class HttpEndToEndTests(AnvilFixture chain) : IClassFixture<AnvilFixture>
+{
+    [Fact]
+    public async Task A_voucher_s_life_over_HTTP_ends_in_confirmed_receipts_in_real_blocks_and_reconciliation_sees_what_the_chain_holds()
+    {
+        await using var host = await StartHostAsync(chain.RpcUrl);
+        var admin = await host.AdminAsync();
+        var scenario = new MerchantScenario(host);
+        var (owner, _, merchantId, campaignId) = await scenario.ReadyMerchantAsync(campaign: StoredValueCampaign());
+        var (staff, _) = await scenario.StaffAsync(owner, merchantId);
+        var (buyer, _) = await CustomerAsync(host);
+        var (friend, friendEmail) = await CustomerAsync(host);
+
+        var bought = await BuyAsync(host, buyer, campaignId, 2);
+        var gifted = bought[0];
+        var refunded = bought[1];
+        var gift = await ApiHost.PostIdempotentAsync(buyer, $"/api/customer/vouchers/{gifted}/gift", new { recipientEmail = friendEmail });
+        Assert.True(gift.IsSuccessStatusCode, await gift.Content.ReadAsStringAsync());
+        var code = (await friend.GetFromJsonAsync<JsonElement>($"/api/customer/vouchers/{gifted}")).GetProperty("voucher").GetProperty("code").GetString();
+        var redeemed = await ApiHost.PostIdempotentAsync(staff, $"/api/merchants/{merchantId}/redemptions", new { code, amount = 1500 });
+        Assert.True(redeemed.IsSuccessStatusCode, await redeemed.Content.ReadAsStringAsync());
+        var refund = await ApiHost.PostIdempotentAsync(admin, $"/api/admin/vouchers/{refunded}/refund", new { reason = "Bought twice by mistake." });
+        Assert.True(refund.IsSuccessStatusCode, await refund.Content.ReadAsStringAsync());
+
+        await SettleAsync(host, chain.RpcUrl);
+
+        var web3 = new Web3(chain.RpcUrl);
+        var giftedReceipts = await ReceiptsAsync(friend, $"/api/customer/vouchers/{gifted}");
+        var refundedReceipts = await ReceiptsAsync(admin, $"/api/admin/vouchers/{refunded}");
+        Assert.Equal(["Issued", "Transferred", "Redeemed"], giftedReceipts.Select(r => r.GetProperty("kind").GetString()));
+        Assert.Equal(["Issued", "Refunded"], refundedReceipts.Select(r => r.GetProperty("kind").GetString()));
+        foreach (var receipt in giftedReceipts.Concat(refundedReceipts))
+        {
+            Assert.Equal("Confirmed", receipt.GetProperty("status").GetString());
+            Assert.Equal("ethereum", receipt.GetProperty("ledger").GetString());
+            var hash = receipt.GetProperty("transactionReference").GetString()!;
+            Assert.Matches("^0x[0-9a-f]{64}$", hash);
+            var onChain = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash);
+            Assert.NotNull(onChain);
+            Assert.Equal(1, (int)onChain.Status.Value);
+            Assert.Equal((long)onChain.BlockNumber.Value, receipt.GetProperty("position").GetInt64());
+        }
+
+        // The database and the chain agree.
+        var vouchers = await QueryAsync(host, db => db.Vouchers.CountAsync());
+        var clean = await ReconcileAsync(admin);
+        Assert.Equal(JsonValueKind.Null, clean.GetProperty("report").GetProperty("error").ValueKind);
+        Assert.Equal(vouchers, clean.GetProperty("report").GetProperty("vouchersChecked").GetInt64());
+        Assert.Equal(0, clean.GetProperty("report").GetProperty("difference" + "Count").GetInt64());
+        Assert.Equal(0, clean.GetProperty("report").GetProperty("inFlight").GetInt64());
+        Assert.Empty(clean.GetProperty("differences").EnumerateArray());
+
+        // Someone with the operator key redeems 1 unit of the gifted voucher behind the platform's back.
+        var contractAddress = (await host.Services.GetRequiredService<LedgerContractLocator>().GetContractAsync())!.Address;
+        await RedeemBehindTheBackAsync(host, chain.RpcUrl, contractAddress, gifted, 1);
+
+        var tampered = await ReconcileAsync(admin);
+        Assert.Equal(JsonValueKind.Null, tampered.GetProperty("report").GetProperty("error").ValueKind);
+        var differences = tampered.GetProperty("differences").EnumerateArray()
+            .Select(d => (d.GetProperty("kind").GetString(), d.GetProperty("voucherId").GetGuid(), d.GetProperty("expected").GetString(), d.GetProperty("actual").GetString()))
+            .OrderBy(d => d.Item1, StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(
+            [("BalanceDiffers", gifted, "3500", "3499"), ("EventCountDiffers", gifted, "3", "4")],
+            differences);
+        Assert.Equal(2, tampered.GetProperty("report").GetProperty("differenceCount").GetInt64());
+    }
+
+    private static object StoredValueCampaign(int supply = 100, int perCustomerLimit = 10) => new
+    {
+        texts = new[] { new { language = "en", name = "Coffee card", description = "Fifty francs of coffee" } },
+        defaultLanguage = "en",
+        currency = "CHF",
+        faceValue = 5000,
+        price = 4500,
+        kind = "StoredValue",
+        supply,
+        perCustomerLimit,
+        validityKind = "DaysAfterPurchase",
+        validityDays = 365,
+        transferable = true,
+        exchangeable = true,
+    };
+
+    private static Task<ApiHost> StartHostAsync(string rpcUrl, bool jobs = false) => ApiHost.StartAsync(
+        new Dictionary<string, string?>
+        {
+            ["OpenMavn:Jobs:Enabled"] = jobs ? "true" : "false",
+            ["OpenMavn:Jobs:Interval"] = "00:00:00.200",
+            ["OpenMavn:Ledger:Ethereum:RpcUrl"] = rpcUrl,
+            ["OpenMavn:Ledger:Ethereum:ChainId"] = Anvil.ChainId.ToString(CultureInfo.InvariantCulture),
+            ["OpenMavn:Ledger:Ethereum:OperatorPrivateKey"] = Anvil.PrivateKeys[0],
+            ["OpenMavn:Ledger:Ethereum:Confirmations"] = "2",
+            ["OpenMavn:Ledger:Ethereum:RequestTimeout"] = "00:00:05",
+            ["OpenMavn:Ledger:Ethereum:PollInterval"] = "00:00:00.200",
+        },
+        openMavn: b => b.AddEthereumLedger());
+
+    private static async Task<(HttpClient Client, string Email)> CustomerAsync(ApiHost host)
+    {
+        var email = $"c{Guid.NewGuid():N}@example.ch";
+        var (client, _) = await host.SignUpAsync(email);
+        var profile = await client.PutAsJsonAsync("/api/customer/profile", new { displayName = "Test Customer", language = "en" });
+        Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
+        return (client, email);
+    }
+
+    /// <summary>An order with an Idempotency-Key, paid on the sandbox page; returns the order's voucher ids.</summary>
+    private static async Task<List<Guid>> BuyAsync(ApiHost host, HttpClient customer, Guid campaignId, int quantity)
+    {
+        var order = await ApiHost.PostIdempotentAsync(customer, "/api/customer/orders", new { campaignId, quantity });
+        var body = await order.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(order.StatusCode == HttpStatusCode.Created, body.ToString());
+        var paymentId = new Uri(body.GetProperty("checkoutUrl").GetString()!).Segments[^1];
+        using var page = host.Client();
+        var paid = await page.PostAsync($"/sandbox/checkout/{paymentId}/confirm", null);
+        Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        var orderId = body.GetProperty("id").GetGuid();
+        var vouchers = await QueryAsync(host, db => db.Vouchers.AsNoTracking().Where(v => v.OrderId == orderId).Select(v => v.Id).ToListAsync());
+        Assert.Equal(quantity, vouchers.Count);
+        return vouchers;
+    }
+
+    private static async Task<List<JsonElement>> ReceiptsAsync(HttpClient client, string url)
+    {
+        var detail = await client.GetFromJsonAsync<JsonElement>(url);
+        return detail.GetProperty("ledgerReceipts").EnumerateArray().ToList();
+    }
+
+    private static async Task<JsonElement> ReconcileAsync(HttpClient admin)
+    {
+        var response = await admin.PostAsync("/api/admin/ledger/reconciliations", null);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static async Task<T> QueryAsync<T>(ApiHost host, Func<OpenMavnDbContext, Task<T>> query)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<OpenMavnDbContext>());
+    }
+
+    /// <summary>
+    /// Delivers the outbox, runs the worker and the jobs (receipt refresh), and mines past the confirmation depth until
+    /// every chain event is final and no receipt is pending.
+    /// </summary>
+    private static async Task SettleAsync(ApiHost host, string rpcUrl, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var worker = host.Services.GetRequiredService<EthereumLedgerWorker>();
+        var jobs = host.Services.GetRequiredService<OpenMavnJobs>();
+        var rounds = new List<EthereumWorkerRound>();
+        while (true)
+        {
+            await host.Services.GetRequiredService<OutboxDispatcher>().DrainAsync();
+            rounds.Add(await worker.RunOnceAsync());
+            await Chain.MineAsync(rpcUrl, 3);
+            rounds.Add(await worker.RunOnceAsync());
+            await jobs.RunOnceAsync();
+            var open = await QueryAsync(host, db => db.ChainLedgerEvents.CountAsync(e => e.Status != ChainEventStatus.Confirmed && e.Status != ChainEventStatus.Failed));
+            var pending = await QueryAsync(host, db => db.LedgerReceipts.CountAsync(r => r.Status == LedgerReceiptStatus.Pending));
+            var outbox = await QueryAsync(host, db => db.OutboxMessages.CountAsync(m => m.ProcessedAt == null && m.FailedAt == null));
+            if (open == 0 && pending == 0 && outbox == 0)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Not settled: {open} chain event(s) open, {pending} receipt(s) pending, {outbox} outbox message(s). Rounds: {string.Join("; ", rounds.TakeLast(4))}");
+        }
+    }
+
+    /// <summary>Sends a batch with the operator key straight to the contract: redeems <paramref name="amount"/> of a voucher the platform knows nothing about.</summary>
+    private static async Task RedeemBehindTheBackAsync(ApiHost host, string rpcUrl, string contractAddress, Guid voucherId, uint amount)
+    {
+        var key = await QueryAsync(host, db => db.ChainLedgerVouchers.AsNoTracking().SingleAsync(v => v.VoucherId == voucherId));
+        var web3 = new Web3(rpcUrl);
+        var contract = new VoucherLedgerContract(web3, contractAddress);
+        var campaign = await contract.GetCampaignAsync(key.CampaignId);
+        var before = await contract.GetVoucherAsync(key.CampaignId, (uint)key.Serial);
+        var batch = BatchCodec.Encode([new BatchGroup(key.CampaignId, campaign.Supply, campaign.FaceValue, [new BatchRecord(LedgerOp.Redeem, (uint)key.Serial, (ushort)(before.Seq + 1), Amount: amount)])]);
+        const ulong batchId = 9_000_000;
+        var signer = host.Services.GetRequiredService<OperatorSigner>();
+        var nonce = (long)(await web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(signer.Address, BlockParameter.CreatePending())).Value;
+        var data = contract.CreateRecordTransaction(signer.Address, batchId, batch).Data.HexToByteArray();
+        var signed = signer.Sign(nonce, 1_000_000_000, 100_000_000_000, 1_000_000, contractAddress, data);
+        await Chain.CallAsync(rpcUrl, "eth_sendRawTransaction", signed.Raw);
+        var receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(signed.Hash);
+        Assert.NotNull(receipt);
+        Assert.Equal([RecordResult.Applied], await contract.ReadResultsAsync(receipt, batchId));
+        var after = await contract.GetVoucherAsync(key.CampaignId, (uint)key.Serial);
+        Assert.Equal((before.Balance - amount, before.Seq + 1), (after.Balance, (int)after.Seq));
+    }
+}

@@ -90,6 +90,156 @@ public sealed class HttpEndToEndTests(AnvilFixture chain) : IClassFixture<AnvilF
         Assert.Equal(2, tampered.GetProperty("report").GetProperty("differenceCount").GetInt64());
     }
 
+    [Fact]
+    public async Task The_fee_quote_reads_the_chain_and_the_OpenAPI_document_declares_every_field_the_ledger_endpoints_send()
+    {
+        await using var host = await StartHostAsync(chain.RpcUrl);
+        var admin = await host.AdminAsync();
+        var scenario = new MerchantScenario(host);
+        var (owner, _, merchantId, campaignId) = await scenario.ReadyMerchantAsync(campaign: StoredValueCampaign());
+        await BuyAsync(host, (await CustomerAsync(host)).Client, campaignId, 1);
+        var created = await owner.PostAsJsonAsync($"/api/merchants/{merchantId}/campaigns", StoredValueCampaign(supply: 40));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var draft = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("campaign").GetProperty("id").GetGuid();
+        await SettleAsync(host, chain.RpcUrl);
+
+        var feeResponse = await owner.GetAsync($"/api/merchants/{merchantId}/campaigns/{draft}/ledger-fee");
+        var fee = JsonDocument.Parse(await feeResponse.Content.ReadAsStringAsync()).RootElement.Clone();
+        Assert.True(feeResponse.StatusCode == HttpStatusCode.OK, fee.ToString());
+        Assert.Equal("ethereum", fee.GetProperty("ledger").GetString());
+        Assert.Equal(40, fee.GetProperty("vouchers").GetInt32());
+        Assert.InRange(fee.GetProperty("gasPerIssue").GetInt64(), 1, 29_999);
+        Assert.True(decimal.Parse(fee.GetProperty("gasPriceWei").GetString()!, CultureInfo.InvariantCulture) > 0, fee.ToString());
+        Assert.True(decimal.Parse(fee.GetProperty("issueTotalWei").GetString()!, CultureInfo.InvariantCulture) > 0, fee.ToString());
+        Assert.True(fee.GetProperty("issueTotalNative").GetDecimal() > 0m, fee.ToString());
+        Assert.True(fee.GetProperty("lifecycleTotalNative").GetDecimal() > fee.GetProperty("issueTotalNative").GetDecimal(), fee.ToString());
+
+        // Every response the ledger endpoints sent, checked against the schema the document declares for it.
+        var run = await admin.PostAsync("/api/admin/ledger/reconciliations", null);
+        Assert.Equal(HttpStatusCode.Created, run.StatusCode);
+        var report = JsonDocument.Parse(await run.Content.ReadAsStringAsync()).RootElement.Clone();
+        var reportId = report.GetProperty("report").GetProperty("id").GetGuid();
+        var list = await admin.GetFromJsonAsync<JsonElement>("/api/admin/ledger/reconciliations");
+        var read = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/ledger/reconciliations/{reportId}");
+        using var anonymous = host.Client();
+        var document = new OpenApiDocumentCheck(await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json"));
+        document.Check("/api/admin/ledger/reconciliations", "post", "201", report);
+        document.Check("/api/admin/ledger/reconciliations", "get", "200", list);
+        document.Check("/api/admin/ledger/reconciliations/{reportId}", "get", "200", read);
+        document.Check("/api/merchants/{merchantId}/campaigns/{campaignId}/ledger-fee", "get", "200", fee);
+        Assert.Equal(["string"], document.Types("LedgerFeeQuote", "gasPriceWei"));
+        Assert.Equal(["string"], document.Types("LedgerFeeQuote", "issueTotalWei"));
+        Assert.Equal(["string"], document.Types("LedgerFeeQuote", "lifecycleTotalWei"));
+        Assert.True(document.Problems.Count == 0, string.Join("\n", document.Problems));
+
+        // The check itself notices a field the document does not declare, and a wei amount sent as a number.
+        var wrong = new OpenApiDocumentCheck(await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json"));
+        wrong.Check("/api/merchants/{merchantId}/campaigns/{campaignId}/ledger-fee", "get", "200", JsonDocument.Parse("""{"ledger":"ethereum","gasPriceWei":1,"surprise":true}""").RootElement);
+        Assert.Equal(2, wrong.Problems.Count);
+    }
+
+    [Fact]
+    public async Task A_zero_fee_chain_quotes_zero_and_a_chain_that_is_down_gives_an_error_report_and_a_503_while_sales_go_on()
+    {
+        await using var zeroFee = await Anvil.StartAsync("--base-fee 0 --gas-price 0");
+        await using var host = await StartHostAsync(zeroFee.RpcUrl);
+        var admin = await host.AdminAsync();
+        var scenario = new MerchantScenario(host);
+        var (owner, _, merchantId, campaignId) = await scenario.ReadyMerchantAsync(campaign: StoredValueCampaign());
+        var (customer, _) = await CustomerAsync(host);
+        await BuyAsync(host, customer, campaignId, 1);
+        await SettleAsync(host, zeroFee.RpcUrl);
+        var feeUrl = $"/api/merchants/{merchantId}/campaigns/{campaignId}/ledger-fee";
+
+        var fee = await owner.GetFromJsonAsync<JsonElement>(feeUrl);
+        Assert.Equal(("0", "0", "0"), (fee.GetProperty("gasPriceWei").GetString(), fee.GetProperty("issueTotalWei").GetString(), fee.GetProperty("lifecycleTotalWei").GetString()));
+        Assert.InRange(fee.GetProperty("gasPerIssue").GetInt64(), 1, 29_999);
+
+        await zeroFee.DisposeAsync();
+
+        var down = await ReconcileAsync(admin);
+        Assert.False(string.IsNullOrWhiteSpace(down.GetProperty("report").GetProperty("error").GetString()), down.ToString());
+        Assert.Empty(down.GetProperty("differences").EnumerateArray());
+        var quote = await owner.GetAsync(feeUrl);
+        var problem = await AdminTestKit.ProblemAsync(quote, HttpStatusCode.ServiceUnavailable, "provider.failed");
+        Assert.True(int.Parse(quote.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture) > 0, problem.ToString());
+        var sold = await BuyAsync(host, customer, campaignId, 1);
+        await host.Services.GetRequiredService<OutboxDispatcher>().DrainAsync();
+        await host.Services.GetRequiredService<OpenMavnJobs>().RunOnceAsync();
+        var receipts = await ReceiptsAsync(customer, $"/api/customer/vouchers/{sold[0]}");
+        Assert.All(receipts, r => Assert.NotEqual("Confirmed", r.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_purchases_and_redemptions_over_HTTP_while_the_worker_runs_settle_exactly_once_on_chain()
+    {
+        const int customers = 10;
+        const int perCustomer = 5;
+        await using var host = await StartHostAsync(chain.RpcUrl, jobs: true);
+        var admin = await host.AdminAsync();
+        var scenario = new MerchantScenario(host);
+        var (owner, _, merchantId, campaignId) = await scenario.ReadyMerchantAsync(campaign: StoredValueCampaign(supply: 200));
+        var (staff, _) = await scenario.StaffAsync(owner, merchantId);
+        var buyers = new List<HttpClient>();
+        for (var i = 0; i < customers; i++)
+        {
+            buyers.Add((await CustomerAsync(host)).Client);
+        }
+
+        using var mining = new CancellationTokenSource();
+        var miner = Task.Run(async () =>
+        {
+            while (!mining.IsCancellationRequested)
+            {
+                await Chain.MineAsync(chain.RpcUrl);
+                await Task.Delay(250);
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, customers * perCustomer).Select(async i =>
+        {
+            var buyer = buyers[i % customers];
+            var voucherId = Assert.Single(await BuyAsync(host, buyer, campaignId, 1));
+            var code = (await buyer.GetFromJsonAsync<JsonElement>($"/api/customer/vouchers/{voucherId}")).GetProperty("voucher").GetProperty("code").GetString();
+            var redeemed = await ApiHost.PostIdempotentAsync(staff, $"/api/merchants/{merchantId}/redemptions", new { code, amount = 100 + i });
+            Assert.True(redeemed.IsSuccessStatusCode, await redeemed.Content.ReadAsStringAsync());
+        }));
+
+        // The background worker and jobs do the sending; the test only mines and waits for them.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var open = await QueryAsync(host, db => db.ChainLedgerEvents.CountAsync(e => e.Status != ChainEventStatus.Confirmed));
+            var pending = await QueryAsync(host, db => db.LedgerReceipts.CountAsync(r => r.Status != LedgerReceiptStatus.Confirmed));
+            var receipts = await QueryAsync(host, db => db.LedgerReceipts.CountAsync());
+            if (open == 0 && pending == 0 && receipts == 2 * customers * perCustomer)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Not settled: {open} chain event(s) not confirmed, {pending} receipt(s) not confirmed, {receipts} receipt(s).");
+            await Task.Delay(250);
+        }
+
+        await mining.CancelAsync();
+        await miner;
+
+        var contractAddress = (await host.Services.GetRequiredService<LedgerContractLocator>().GetContractAsync())!.Address;
+        var reader = new VoucherLedgerContract(new Web3(chain.RpcUrl), contractAddress);
+        var keys = await QueryAsync(host, db => db.ChainLedgerVouchers.AsNoTracking().ToListAsync());
+        Assert.Equal(customers * perCustomer, keys.Count);
+        foreach (var key in keys)
+        {
+            var onChain = await reader.GetVoucherAsync(key.CampaignId, (uint)key.Serial);
+            var events = await QueryAsync(host, db => db.LedgerReceipts.CountAsync(r => r.VoucherId == key.VoucherId));
+            Assert.True(onChain.Seq == events && events == 2, $"voucher {key.VoucherId}: {events} event(s), seq {onChain.Seq} on chain");
+        }
+
+        var report = await ReconcileAsync(admin);
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("report").GetProperty("error").ValueKind);
+        Assert.Equal(customers * perCustomer, report.GetProperty("report").GetProperty("vouchersChecked").GetInt64());
+        Assert.Equal((0L, 0L), (report.GetProperty("report").GetProperty("differenceCount").GetInt64(), report.GetProperty("report").GetProperty("inFlight").GetInt64()));
+    }
+
     private static object StoredValueCampaign(int supply = 100, int perCustomerLimit = 10) => new
     {
         texts = new[] { new { language = "en", name = "Coffee card", description = "Fifty francs of coffee" } },
@@ -214,5 +364,124 @@ public sealed class HttpEndToEndTests(AnvilFixture chain) : IClassFixture<AnvilF
         Assert.Equal([RecordResult.Applied], await contract.ReadResultsAsync(receipt, batchId));
         var after = await contract.GetVoucherAsync(key.CampaignId, (uint)key.Serial);
         Assert.Equal((before.Balance - amount, before.Seq + 1), (after.Balance, (int)after.Seq));
+    }
+
+    /// <summary>
+    /// Checks a real response against the schema the OpenAPI document declares for it: every property the JSON holds
+    /// is declared, with a type that admits the JSON value, and no schema on the way is an empty <c>{}</c>.
+    /// </summary>
+    private sealed class OpenApiDocumentCheck(JsonElement document)
+    {
+        public List<string> Problems { get; } = [];
+
+        public void Check(string path, string method, string status, JsonElement response)
+        {
+            var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
+            if (!operation.GetProperty("responses").TryGetProperty(status, out var declared)
+                || !declared.TryGetProperty("content", out var content)
+                || !content.TryGetProperty("application/json", out var json))
+            {
+                Problems.Add($"{method} {path}: no application/json {status} response");
+                return;
+            }
+
+            Value($"{method} {path} {status}", json.GetProperty("schema"), response);
+        }
+
+        public List<string> Types(string schemaName, string property) =>
+            TypesOf(Resolve(document.GetProperty("components").GetProperty("schemas").GetProperty(schemaName)).GetProperty("properties").GetProperty(property))
+                .Where(t => t != "null").ToList();
+
+        private JsonElement Resolve(JsonElement schema)
+        {
+            while (schema.TryGetProperty("$ref", out var reference))
+            {
+                schema = document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]);
+            }
+
+            return schema;
+        }
+
+        private static List<string> TypesOf(JsonElement schema) =>
+            !schema.TryGetProperty("type", out var type) ? []
+            : type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()!).ToList()
+            : [type.GetString()!];
+
+        private void Value(string where, JsonElement schema, JsonElement value)
+        {
+            schema = Resolve(schema);
+            foreach (var combinator in new[] { "oneOf", "anyOf" })
+            {
+                if (schema.TryGetProperty(combinator, out var options))
+                {
+                    var candidates = options.EnumerateArray().Select(Resolve).ToList();
+                    var fits = candidates.FirstOrDefault(c => value.ValueKind == JsonValueKind.Null ? TypesOf(c).Contains("null") : !TypesOf(c).SequenceEqual(["null"]));
+                    if (fits.ValueKind == JsonValueKind.Undefined)
+                    {
+                        Problems.Add($"{where}: no {combinator} branch for {value.ValueKind}");
+                        return;
+                    }
+
+                    Value(where, fits, value);
+                    return;
+                }
+            }
+
+            var types = TypesOf(schema);
+            if (types.Count == 0 && !schema.TryGetProperty("enum", out _))
+            {
+                Problems.Add($"{where}: empty schema {schema}");
+                return;
+            }
+
+            var kind = value.ValueKind switch
+            {
+                JsonValueKind.String => "string",
+                JsonValueKind.Number => value.TryGetInt64(out _) ? "integer" : "number",
+                JsonValueKind.True or JsonValueKind.False => "boolean",
+                JsonValueKind.Null => "null",
+                JsonValueKind.Array => "array",
+                _ => "object",
+            };
+            if (types.Count > 0 && !types.Contains(kind) && !(kind == "integer" && types.Contains("number")))
+            {
+                Problems.Add($"{where}: {kind} value {value} but the schema says {string.Join("|", types)}");
+                return;
+            }
+
+            if (kind == "array")
+            {
+                if (!schema.TryGetProperty("items", out var items))
+                {
+                    Problems.Add($"{where}: array without items");
+                    return;
+                }
+
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    Value($"{where}[{i++}]", items, item);
+                }
+            }
+            else if (kind == "object")
+            {
+                if (!schema.TryGetProperty("properties", out var properties))
+                {
+                    Problems.Add($"{where}: object without properties");
+                    return;
+                }
+
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (!properties.TryGetProperty(property.Name, out var declared))
+                    {
+                        Problems.Add($"{where}.{property.Name}: not declared");
+                        continue;
+                    }
+
+                    Value($"{where}.{property.Name}", declared, property.Value);
+                }
+            }
+        }
     }
 }

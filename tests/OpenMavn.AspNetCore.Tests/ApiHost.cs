@@ -16,7 +16,8 @@ namespace OpenMavn.AspNetCore.Tests;
 
 /// <summary>
 /// A real OpenMavn host on Kestrel at 127.0.0.1 (free port) over a fresh SQLite file, with the sandbox payment
-/// provider, the APIs, and a configured operator. Jobs are off: tests run what they need.
+/// provider, the APIs, and a configured operator. Jobs are off: tests run what they need. <c>openMavn</c> adds
+/// providers (another ledger) to the OpenMavn builder.
 /// </summary>
 public sealed class ApiHost : IAsyncDisposable
 {
@@ -41,7 +42,7 @@ public sealed class ApiHost : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, Action<IOpenMavnBuilder>? openMavn = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "openmavn-api-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -64,10 +65,11 @@ public sealed class ApiHost : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(config);
-        builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
+        var openMavnBuilder = builder.Services.AddOpenMavn(builder.Configuration.GetSection("OpenMavn"))
             .AddSqliteStorage()
             .AddSandboxPayments()
             .AddOpenMavnApis();
+        openMavn?.Invoke(openMavnBuilder);
         services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapOpenMavnApis();

@@ -28,6 +28,7 @@ public sealed partial class Anvil : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output;
+    private int _disposed;
 
     private Anvil(Process process, StringBuilder output, int port)
     {
@@ -104,9 +105,14 @@ public sealed partial class Anvil : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the node (the chain is gone).</summary>
+    /// <summary>Stops the node (the chain is gone). A second call does nothing (a test may stop the chain early).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Kill(_process);
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         _process.Dispose();

@@ -92,6 +92,26 @@ public sealed class EthereumVoucherLedger(
             cancellationToken);
     }
 
+    /// <summary>
+    /// A stand-in voucher id for the quote's synthetic batch: derived from the campaign and position, so the same
+    /// request quotes the same gas, with no zero byte, so calldata is priced as for real (random) ids at worst.
+    /// </summary>
+    private static Guid SyntheticVoucherId(Guid campaignId, int index)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        campaignId.TryWriteBytes(bytes);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes[12..], index ^ 0x5A5A5A5A);
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] == 0)
+            {
+                bytes[i] = 0xA5;
+            }
+        }
+
+        return new Guid(bytes);
+    }
+
     private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 
     /// <inheritdoc />
@@ -203,7 +223,7 @@ public sealed class EthereumVoucherLedger(
         var count = Math.Clamp(request.Vouchers, 1, settings.BatchSize);
         var holder = CustodialAccount.For(request.CampaignId);
         var records = Enumerable.Range(0, count)
-            .Select(i => new BatchRecord(LedgerOp.Issue, onChain.Issued + (uint)i, 1, Guid.NewGuid(), holder))
+            .Select(i => new BatchRecord(LedgerOp.Issue, onChain.Issued + (uint)i, 1, SyntheticVoucherId(request.CampaignId, i), holder))
             .ToList();
         var batch = BatchCodec.Encode([new BatchGroup(request.CampaignId, Math.Max(supply, onChain.Outstanding + (uint)count), onChain.FaceValue == 0 ? face : onChain.FaceValue, records)]);
         var call = contract.CreateRecordTransaction(contracts.OperatorAddress, 0, batch);

@@ -377,7 +377,14 @@ public sealed class HttpEndToEndTests(AnvilFixture chain) : IClassFixture<AnvilF
         var data = contract.CreateRecordTransaction(signer.Address, batchId, batch).Data.HexToByteArray();
         var signed = signer.Sign(nonce, 1_000_000_000, 100_000_000_000, 1_000_000, contractAddress, data);
         await Chain.CallAsync(rpcUrl, "eth_sendRawTransaction", signed.Raw);
+        // Automine mines right after the node accepted the transaction, not inside eth_sendRawTransaction: wait for it.
         var receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(signed.Hash);
+        for (var wait = 0; receipt is null && wait < 100; wait++)
+        {
+            await Task.Delay(100);
+            receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(signed.Hash);
+        }
+
         Assert.NotNull(receipt);
         Assert.Equal([RecordResult.Applied], await contract.ReadResultsAsync(receipt, batchId));
         var after = await contract.GetVoucherAsync(key.CampaignId, (uint)key.Serial);

@@ -637,7 +637,8 @@ public sealed partial class EthereumLedgerWorker
         round.Requeued++;
     }
 
-    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
+    /// <summary>Keeps an error within the 2,000 characters its column holds.</summary>
+    internal static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 
     private sealed class Round
     {

@@ -82,7 +82,7 @@ public sealed class EthereumVoucherLedger(
                     e.Attempts = 0;
                     e.TransactionId = null;
                     e.ResultCode = null;
-                    e.LastError = Truncate("Retried by an operator after: " + e.LastError);
+                    e.LastError = EthereumLedgerWorker.Truncate("Retried by an operator after: " + e.LastError);
                     e.UpdatedAt = now;
                 }
 
@@ -111,8 +111,6 @@ public sealed class EthereumVoucherLedger(
 
         return new Guid(bytes);
     }
-
-    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<LedgerWriteResult>> GetReceiptsAsync(IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken = default)
